@@ -1,0 +1,53 @@
+# China–ASEAN Vocational Cloud LMS. Everything starts from a machine with Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: demo test install i18n i18n-compile migrate lint format serve clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,postgres,worker]'
+	touch $@
+
+install: $(VENV)/.installed
+
+i18n-compile: install
+	$(VENV)/bin/pybabel compile -d translations
+
+migrate: i18n-compile
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) lms demo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: i18n-compile
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Extract every marked string, merge into all 12 catalogues, compile.
+i18n: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 \
+	  -k pgettext:1c,2 --no-location --sort-output --project china-asean-lms \
+	  -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete -w 100
+	$(PY) -m lms.core.catalogs fill-source
+	$(VENV)/bin/pybabel compile -d translations
+	$(PY) -m lms.core.catalogs check || true
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) instance/lms.sqlite3* .pytest_cache

@@ -1,0 +1,115 @@
+"""Configuration: defaults, then ``LMS_*`` environment variables, then ``instance/config.py``.
+
+Every setting the platform reads is declared in ``DEFAULTS`` with its type, so that the
+environment can override it without guessing (``LMS_RATELIMIT_LOGIN=5 per minute``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: name -> (default, description). The README's configuration table is generated from this.
+DEFAULTS: dict[str, tuple[Any, str]] = {
+    "DATABASE_URL": (None, "SQLAlchemy URL; default is a SQLite file in instance/"),
+    "SECRET_KEY": (None, "Session signing key; generated into instance/secret_key if unset"),
+    "SECURE_COOKIES": (False, "Always mark cookies Secure (they are Secure anyway over HTTPS)"),
+    "PROXY_FIX": (0, "Number of reverse proxies whose X-Forwarded-* headers to trust"),
+    "RATELIMIT_STORAGE_URI": ("memory://", "Rate-limit store; redis://host:6379 when scaled out"),
+    "RATELIMIT_LOGIN": (
+        "10 per minute;30 per hour",
+        "Login attempts allowed per client address and per account",
+    ),
+    "TOKEN_TTL_SECONDS": (3600, "Lifetime of API bearer tokens"),
+    "SESSION_HOURS": (12, "Lifetime of a login session"),
+    "DEFAULT_LOCALE": ("en", "Locale when nothing else decides"),
+    "DEFAULT_TIMEZONE": ("UTC", "Time zone when neither the user nor the institution sets one"),
+    "MEDIA_ROOT": (None, "Local media folder; default instance/media"),
+    "BASE_URL": ("http://127.0.0.1:5000", "Public address used in links outside a request"),
+    "PASSWORD_MEMORY_KIB": (65536, "Argon2id memory cost per password hash (KiB)"),
+    "PASSWORD_TIME_COST": (3, "Argon2id iterations per password hash"),
+    "DB_POOL_SIZE": (5, "Connection pool size (PostgreSQL)"),
+    "DB_MAX_OVERFLOW": (10, "Connections beyond the pool (PostgreSQL)"),
+}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def _secret_key(instance: Path) -> str:
+    """Read the instance secret key, creating it (mode 0600) on first run."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from defaults, the environment and ``instance/config.py``.
+
+    ``overrides`` (the ``config`` argument of ``create_app``) wins over all three; tests
+    use it."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    cfg = app.config
+    for name, (default, _help) in DEFAULTS.items():
+        raw = os.environ.get(f"LMS_{name}")
+        cfg[name] = _coerce(raw, default) if raw is not None else default
+    cfg.from_pyfile(str(instance / "config.py"), silent=True)
+    if overrides:
+        cfg.update(overrides)
+
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = f"sqlite:///{instance / 'lms.sqlite3'}"
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _secret_key(instance)
+    if not cfg.get("MEDIA_ROOT"):
+        cfg["MEDIA_ROOT"] = str(instance / "media")
+
+    url: str = cfg["DATABASE_URL"]
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if not url.startswith("sqlite"):
+        engine_options |= {
+            "pool_size": cfg["DB_POOL_SIZE"],
+            "max_overflow": cfg["DB_MAX_OVERFLOW"],
+        }
+    else:
+        engine_options["connect_args"] = {"timeout": 30}
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
+
+    cfg.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="lms_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=cfg["SESSION_HOURS"] * 3600,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(app.root_path).parent / "translations"),
+        BABEL_DEFAULT_LOCALE=cfg["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE="UTC",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=cfg.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024),
+        API_TITLE="China-ASEAN Vocational Cloud LMS API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        RATELIMIT_STORAGE_URI=cfg["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_HEADERS_ENABLED=True,
+    )

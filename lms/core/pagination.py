@@ -1,0 +1,53 @@
+"""One way to page a query, shared by pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from lms.core.extensions import db
+
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def clamp(page: Any, per_page: Any, default: int = 20) -> tuple[int, int]:
+    """Sanitise page numbers from a request: page ≥ 1, 1 ≤ per_page ≤ MAX_PER_PAGE."""
+    try:
+        page = max(1, int(page))
+    except (TypeError, ValueError):
+        page = 1
+    try:
+        per_page = min(MAX_PER_PAGE, max(1, int(per_page)))
+    except (TypeError, ValueError):
+        per_page = default
+    return page, per_page
+
+
+def paginate(stmt: Select, page: int, per_page: int) -> Page:
+    """Run ``stmt`` for one page, plus one COUNT query: two queries whatever the size."""
+    page, per_page = clamp(page, per_page)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, total=total or 0, page=page, per_page=per_page)

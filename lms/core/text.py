@@ -1,0 +1,100 @@
+"""Text hygiene, in one place (DESIGN §7).
+
+- Everything stored is NFC.
+- Identifiers (e-mail addresses, slugs, codes, file names) refuse bidi controls, zero-width
+  characters and other invisible format characters, which are used to spoof names.
+- Display text (names, titles) keeps ZWJ, ZWNJ and ZWSP, which Thai, Khmer, Lao, Burmese and
+  Indic scripts need, but drops control characters and bidi overrides.
+- Truncation happens at grapheme-cluster boundaries, never inside a character."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import regex
+from email_validator import EmailNotValidError, validate_email
+
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+#: kept in display text: word joiners of South-East Asian and Indic scripts
+DISPLAY_KEEP = frozenset("\u200b\u200c\u200d")
+
+
+class TextError(ValueError):
+    """Raised with a machine-readable ``reason``: ``invisible``, ``control``, ``empty``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+def _is_invisible_format(ch: str) -> bool:
+    return ch in BIDI_CONTROLS or ch in ZERO_WIDTH or unicodedata.category(ch) == "Cf"
+
+
+def identifier(value: str) -> str:
+    """NFC, trimmed; refuses invisible, bidi and control characters."""
+    value = nfc(value).strip()
+    for ch in value:
+        if _is_invisible_format(ch):
+            raise TextError("invisible")
+        if unicodedata.category(ch) in {"Cc", "Zl", "Zp"}:
+            raise TextError("control")
+    if not value:
+        raise TextError("empty")
+    return value
+
+
+def display(value: str, *, multiline: bool = False) -> str:
+    """NFC display text: keeps ZWJ/ZWNJ/ZWSP, drops bidi overrides and control characters
+    (keeping newlines and tabs only when ``multiline``)."""
+    value = nfc(value)
+    keep_ws = {"\n", "\t"} if multiline else set()
+    out = []
+    for ch in value:
+        if ch in DISPLAY_KEEP or ch in keep_ws:
+            out.append(ch)
+        elif ch == "\r" or _is_invisible_format(ch) or unicodedata.category(ch) == "Cc":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out).strip()
+
+
+def email(value: str) -> str:
+    """Normalise an e-mail address: NFC, case-folded, the domain in its Unicode form (IDNA
+    domains such as ``nguyễn@đại-học.vn`` are accepted). Raises ``TextError('email')``."""
+    value = identifier(value)
+    try:
+        # test_environment admits the reserved ``.test`` domain (demo and test accounts).
+        info = validate_email(
+            value, check_deliverability=False, allow_smtputf8=True, test_environment=True
+        )
+    except EmailNotValidError as exc:
+        raise TextError("email") from exc
+    return nfc(info.normalized.casefold())
+
+
+_GRAPHEME = regex.compile(r"\X")
+
+
+def truncate(value: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut ``value`` to at most ``limit`` grapheme clusters, adding ``ellipsis`` if cut."""
+    clusters = _GRAPHEME.findall(value)
+    if len(clusters) <= limit:
+        return value
+    return "".join(clusters[: max(limit - 1, 0)]) + ellipsis
+
+
+def slugify_ascii(value: str) -> str:
+    """A lower-case ASCII slug (for institution and course identifiers typed by admins)."""
+    value = identifier(value).lower()
+    if not regex.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", value):
+        raise TextError("slug")
+    return value

@@ -1,0 +1,123 @@
+"""What every HTML and API response shares: one commit per request, security headers,
+template helpers, fingerprinted static assets and the cookie policy."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from babel import Locale
+from flask import Flask, Response, current_app, request, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import format_datetime, format_decimal, format_number, format_percent, get_timezone
+from flask_wtf.csrf import generate_csrf
+
+from lms.core.extensions import db
+from lms.core.i18n import LANGUAGES, current_locale, html_lang
+from lms.core.security import ROLE_LABELS, Role, can
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Session cookies are Secure whenever the request came over HTTPS (directly or, with
+    ``LMS_PROXY_FIX``, through a proxy), and always with ``LMS_SECURE_COOKIES``; plain
+    ``http://127.0.0.1`` development still works."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SECURE_COOKIES"] or (request and request.is_secure))
+
+
+def _commit_or_rollback(response: Response) -> Response:
+    """The request's one commit: kept when it succeeded, rolled back when it did not."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if response.mimetype == "text/html":
+        h.setdefault("Cache-Control", "no-store" if request.cookies else "no-cache")
+        h.add("Vary", "Cookie, Accept-Language")
+    return response
+
+
+_FINGERPRINTS: dict[str, str] = {}
+
+
+def asset_url(filename: str) -> str:
+    """``/static/<file>?v=<content hash>``: the URL changes when the file does, so assets can
+    be cached for a year."""
+    if filename not in _FINGERPRINTS:
+        path = Path(current_app.static_folder or "") / filename
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.exists() else "0"
+        _FINGERPRINTS[filename] = digest
+    return url_for("static", filename=filename, v=_FINGERPRINTS[filename])
+
+
+def _static_cache(response: Response) -> Response:
+    if request.endpoint == "static" and request.args.get("v"):
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def country_name(code: str) -> str:
+    if not code:
+        return ""
+    return Locale.parse(current_locale()).territories.get(code, code)
+
+
+def role_label(role: str) -> str:
+    try:
+        return str(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return role
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    app.after_request(_commit_or_rollback)
+    app.after_request(_security_headers)
+    app.after_request(_static_cache)
+    app.jinja_env.globals.update(
+        html_lang=html_lang,
+        current_locale=current_locale,
+        languages=LANGUAGES,
+        asset_url=asset_url,
+        can=can,
+        csrf_token=generate_csrf,
+        country_name=country_name,
+        role_label=role_label,
+        format_datetime=format_datetime,
+        format_number=format_number,
+        format_decimal=format_decimal,
+        format_percent=format_percent,
+        current_timezone=lambda: str(get_timezone()),
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
