@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides every other source (tests use it)."""
     app = Flask(
         __name__,
+        instance_path=(config or {}).get("INSTANCE_PATH") or None,
         instance_relative_config=True,
         static_folder="../static",
         static_url_path="/static",

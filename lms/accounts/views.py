@@ -223,7 +223,7 @@ def password():
             db.session.rollback()
             _apply_errors(form, exc)
             return render_template("accounts/password.html", form=form), 422
-        login_user(current_user)  # the session follows the new auth version
+        login_user(current_user._get_current_object())  # the session follows the new version
         flash(_("Your password is changed. Other sessions were signed out."), "success")
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)

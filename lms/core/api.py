@@ -13,7 +13,7 @@ from typing import Any
 from flask import g, request
 from flask_smorest import Api as _SmorestApi
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from lms.core.errors import NotAuthenticated
 from lms.core.pagination import MAX_PER_PAGE, Page
@@ -77,11 +77,13 @@ def auth_required(fn: Callable) -> Callable:
 
 class PageArgs(Schema):
     page = fields.Integer(
-        load_default=1, validate=lambda n: n >= 1, metadata={"description": "Page number, from 1"}
+        load_default=1,
+        validate=validate.Range(min=1),
+        metadata={"description": "Page number, from 1"},
     )
     per_page = fields.Integer(
         load_default=20,
-        validate=lambda n: 1 <= n <= MAX_PER_PAGE,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE),
         metadata={"description": f"Items per page, at most {MAX_PER_PAGE}"},
     )
 

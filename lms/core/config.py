@@ -27,8 +27,6 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "SESSION_HOURS": (12, "Lifetime of a login session"),
     "DEFAULT_LOCALE": ("en", "Locale when nothing else decides"),
     "DEFAULT_TIMEZONE": ("UTC", "Time zone when neither the user nor the institution sets one"),
-    "MEDIA_ROOT": (None, "Local media folder; default instance/media"),
-    "BASE_URL": ("http://127.0.0.1:5000", "Public address used in links outside a request"),
     "PASSWORD_MEMORY_KIB": (65536, "Argon2id memory cost per password hash (KiB)"),
     "PASSWORD_TIME_COST": (3, "Argon2id iterations per password hash"),
     "DB_POOL_SIZE": (5, "Connection pool size (PostgreSQL)"),
@@ -75,8 +73,6 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         cfg["DATABASE_URL"] = f"sqlite:///{instance / 'lms.sqlite3'}"
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _secret_key(instance)
-    if not cfg.get("MEDIA_ROOT"):
-        cfg["MEDIA_ROOT"] = str(instance / "media")
 
     url: str = cfg["DATABASE_URL"]
     if url.startswith("postgres://"):

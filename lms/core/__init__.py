@@ -1,0 +1,1 @@
+"""Foundations every domain uses; depends on no domain."""
