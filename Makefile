@@ -16,6 +16,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 install: $(VENV)/.installed
 
+# The player's hls.js, from the npm registry (pinned version, integrity-checked; not committed).
+HLS_JS := static/vendor/hls.js/VERSION
+$(HLS_JS): lms/media/vendor.py | $(VENV)/.installed
+	$(PY) -m lms.media.vendor
+install: $(HLS_JS)
+
 i18n-compile: install
 	$(VENV)/bin/pybabel compile -d translations
 
@@ -51,3 +57,8 @@ format: install
 
 clean:
 	rm -rf $(VENV) instance/lms.sqlite3* .pytest_cache
+
+# Performance figures as ratios against a baseline measured in the same run (DESIGN §8).
+.PHONY: bench
+bench: install
+	$(PY) bench/hls.py

@@ -11,13 +11,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import api, cli
 from lms.core import config as _config
-from lms.core import errors, web
+from lms.core import errors, jobs, mail, web
 from lms.core.db import configure_engine, ping
 from lms.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.core.i18n import select_locale, select_timezone
 
 # Domains in dependency order (DESIGN §2); each exposes ``init_app(app)``.
-DOMAINS = ("lms.accounts",)
+DOMAINS = (
+    "lms.accounts",
+    "lms.media",
+    "lms.catalog",
+    "lms.enrolment",
+    "lms.credits",
+    "lms.transcripts",
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -44,6 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     errors.register(app)
     web.init_app(app)
+    jobs.init_app(app)
+    mail.init_app(app)
 
     for name in DOMAINS:
         import_module(name).init_app(app)

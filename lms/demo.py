@@ -1,18 +1,31 @@
 """``flask --app wsgi lms demo``: idempotent demonstration data.
 
-Guangxi colleges and ASEAN partner institutions, and one account per role, so that the
-platform can be tried at once. Running it again changes nothing that exists."""
+Guangxi colleges and ASEAN partner institutions, one account per role, and the sample
+course packages of ``courses/``, so that the platform can be tried at once. Running it
+again changes nothing: only what is missing is created (to update courses from their
+packages, use ``lms courses import courses/``)."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
 
 import click
 from sqlalchemy import select
 
 from lms.accounts import services as accounts
 from lms.accounts.models import Institution, User
+from lms.catalog import packages
+from lms.catalog.models import Course
 from lms.core.extensions import db
+from lms.credits import services as credits
+from lms.enrolment import services as enrolment
+from lms.enrolment.models import SelectionAgreement
 
 DEMO_PASSWORD = "demo-password-2027"
+#: the sample course packages shipped beside the code
+COURSES = Path(__file__).resolve().parent.parent / "courses"
+DEMO_TEACHER = "teacher@demo.lms.test"
 
 INSTITUTIONS = [
     # slug, country, kind, zone, locale, {locale: name}
@@ -222,6 +235,7 @@ USERS = [
 
 def seed() -> list[tuple[str, str]]:
     """Create what is missing; return ``[(email, role description)]`` for every demo login."""
+    credits.seed_national_defaults()  # grade scales and credit systems of China and ASEAN
     for slug, country, kind, zone, locale, names in INSTITUTIONS:
         if db.session.scalar(select(Institution.id).filter_by(slug=slug)) is None:
             accounts.create_institution(
@@ -252,7 +266,59 @@ def seed() -> list[tuple[str, str]]:
             )
         logins.append((email, f"{role}{' at ' + slug if slug else ' (platform)'}"))
     db.session.flush()
+    missing = [
+        pkg
+        for pkg in packages.find_packages([COURSES])
+        if db.session.scalar(select(Course.id).filter_by(code=pkg.name)) is None
+    ]
+    if missing:
+        for course in packages.import_packages(missing):
+            _give_demo_teacher(course)
+    _agreements()
     return logins
+
+
+#: course mutual selection: host, partner, courses (those that exist are listed)
+AGREEMENTS = [
+    ("liuzhou-auto", "hanoi-tech", ["LZ-AUTO-101", "MY-NEV-101"]),
+    ("nanning-vtc", "hanoi-tech", ["VN-LOG-101", "BH-ELEC-101", "NN-EC-102"]),
+    ("guilin-tourism", "bangkok-voc", ["GL-TOUR-101"]),
+    ("nanning-vtc", "phnom-penh-ti", ["KH-AGRI-101", "ID-TCM-101"]),
+    ("nanning-vtc", "yangon-tc", ["BH-ELEC-101"]),
+]
+
+
+def _agreements() -> None:
+    """Let the demo students of partner colleges enrol in Guangxi courses (课程互选)."""
+    today = date.today()
+    term = f"{today.year}–{today.year + 1}"
+    registrar = db.session.scalar(select(User).filter_by(email="admin@demo.lms.test"))
+    for host_slug, partner_slug, codes in AGREEMENTS:
+        host, partner = accounts.get_institution(host_slug), accounts.get_institution(partner_slug)
+        exists = db.session.scalar(
+            select(SelectionAgreement.id).filter_by(
+                host_id=host.id, partner_id=partner.id, term=term
+            )
+        )
+        courses = list(db.session.scalars(select(Course).where(Course.code.in_(codes))))
+        if exists is None and courses:
+            enrolment.create_agreement(
+                registrar,
+                host,
+                partner,
+                term=term,
+                valid_from=today - timedelta(days=30),
+                valid_to=today + timedelta(days=365),
+                quota=20,
+                courses=courses,
+            )
+
+
+def _give_demo_teacher(course: Course) -> None:
+    """The demo teacher teaches the sample courses of their own college."""
+    teacher = db.session.scalar(select(User).filter_by(email=DEMO_TEACHER))
+    if teacher is not None and teacher.has_role(course.institution_id, "teacher"):
+        course.teachers.append(teacher)
 
 
 @click.command("demo")

@@ -9,9 +9,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from lms import create_app
+from lms.core.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,9 +30,48 @@ def free_port() -> int:
 
 
 @contextmanager
+def fresh_pg_database(server_url: str) -> Iterator[str]:
+    """A throw-away PostgreSQL database on the server named by ``server_url``."""
+    url = sa.make_url(server_url).set(drivername="postgresql+psycopg")
+    name = f"lms_live_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def seeded(database_url: str, tmp: Path, seed: Callable[[Flask], object]) -> None:
+    """Run ``seed(app)`` against a live server's database from this process, committed."""
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "live-test-secret",
+            "INSTANCE_PATH": str(tmp / "seed-instance"),
+            "PASSWORD_MEMORY_KIB": 1024,
+            "PASSWORD_TIME_COST": 1,
+        }
+    )
+    with app.app_context():
+        seed(app)
+        db.session.commit()
+        db.engine.dispose()
+
+
+@contextmanager
 def live_server(
-    tmp: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None
+    tmp: Path,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    seed: Callable[[Flask], object] | None = None,
 ) -> Iterator[str]:
+    """Start the app in a real server process and yield its base URL. ``seed(app)``, if
+    given, runs in this process after the migrations and the demo data, before the server
+    starts (keep what it makes through a closure)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
     env.update(
         {
@@ -41,6 +87,8 @@ def live_server(
     tmp.mkdir(parents=True, exist_ok=True)
     for args in (["db", "upgrade"], ["lms", "demo"]):
         subprocess.run(flask + args, cwd=ROOT, env=env, check=True, capture_output=True)
+    if seed is not None:
+        seeded(env["LMS_DATABASE_URL"], tmp, seed)
     port = free_port()
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen(

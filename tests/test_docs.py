@@ -9,7 +9,7 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def test_configuration_table_matches_the_code():
-    documented = set(re.findall(r"^\| `LMS_([A-Z_]+)` \|", README, flags=re.M))
+    documented = set(re.findall(r"^\| `LMS_([A-Z0-9_]+)` \|", README, flags=re.M))
     assert documented == set(DEFAULTS)
 
 

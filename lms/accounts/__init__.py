@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from lms.core import api as core_api
 from lms.core import i18n
+from lms.core.web import NavLink, add_nav_link
 
 
 def _user_locale() -> str | None:
@@ -37,3 +38,4 @@ def init_app(app: Flask) -> None:
     i18n.user_timezone_loader = _user_timezone
     core_api.token_resolver = services.user_for_token
     app.register_blueprint(views.bp)
+    add_nav_link(NavLink("accounts.admin_home", _l("Administration"), "admin.access", 90))

@@ -78,17 +78,11 @@ def _apply_errors(form, exc: ValidationError) -> None:
 # ---------------------------------------------------------------------------- public
 
 
-@bp.get("/")
-def home():
-    institutions = db.session.scalars(services.list_institutions().limit(50)).all()
-    return render_template("accounts/home.html", institutions=institutions)
-
-
 @bp.post("/language")
 def set_language():
     """The language switcher (a plain form, so it works without JavaScript)."""
     chosen = normalise_locale(request.form.get("lang"))
-    target = _safe_next(request.form.get("next"), url_for("accounts.home"))
+    target = _safe_next(request.form.get("next"), url_for("catalog.home"))
     resp = make_response(redirect(target))
     if chosen:
         resp.set_cookie(
@@ -128,7 +122,7 @@ def login():
             login_user(user)
             session.permanent = True
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next"), url_for("accounts.home")))
+            return redirect(_safe_next(request.args.get("next"), url_for("catalog.home")))
         form.password.errors = [_("The e-mail address or password is not correct.")]
         return render_template("accounts/login.html", form=form), 401
     return render_template("accounts/login.html", form=form)
@@ -139,7 +133,7 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You are signed out."), "success")
-    return redirect(url_for("accounts.home"))
+    return redirect(url_for("catalog.home"))
 
 
 def _fill_profile_choices(form) -> None:

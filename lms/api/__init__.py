@@ -18,8 +18,20 @@ language with `?lang=` or `Accept-Language`. Lists are `{"items", "total", "page
 
 def _blueprints():
     from lms.accounts import api as accounts_api
+    from lms.catalog import api as catalog_api
+    from lms.credits import api as credits_api
+    from lms.enrolment import api as enrolment_api
+    from lms.media import api as media_api
+    from lms.transcripts import api as transcripts_api
 
-    return [accounts_api.blp]
+    return [
+        accounts_api.blp,
+        media_api.blp,
+        catalog_api.blp,
+        enrolment_api.blp,
+        transcripts_api.blp,
+        credits_api.blp,
+    ]
 
 
 def init_app(app: Flask) -> None:

@@ -53,11 +53,17 @@ def problems(locale: str, root: Path = ROOT) -> list[str]:
         if not all(s and s.strip() for s in strings):
             out.append(f"{locale}: untranslated {key!r}")
             continue
-        ids_ph = [placeholders(i) for i in (m.id if isinstance(m.id, tuple | list) else [m.id])]
-        wanted = set().union(*map(set, ids_ph))
-        for s in strings:
-            if set(placeholders(s)) != wanted:
-                out.append(f"{locale}: placeholders differ in {key!r}: {s!r}")
+        if isinstance(m.id, tuple | list):
+            # plural: no form may invent a placeholder; the last form ("other") and the
+            # only form of one-form languages must keep every placeholder of the plural
+            allowed = set(placeholders(m.id[0])) | set(placeholders(m.id[1]))
+            for s in strings:
+                if not set(placeholders(s)) <= allowed:
+                    out.append(f"{locale}: unknown placeholder in {key!r}: {s!r}")
+            if set(placeholders(strings[-1])) != set(placeholders(m.id[1])):
+                out.append(f"{locale}: placeholders differ in {key!r}: {strings[-1]!r}")
+        elif set(placeholders(strings[0])) != set(placeholders(m.id)):
+            out.append(f"{locale}: placeholders differ in {key!r}: {strings[0]!r}")
         if isinstance(m.id, tuple | list) and len(strings) != catalog.num_plurals:
             out.append(f"{locale}: {key!r} needs {catalog.num_plurals} plural forms")
     return out

@@ -29,8 +29,44 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "DEFAULT_TIMEZONE": ("UTC", "Time zone when neither the user nor the institution sets one"),
     "PASSWORD_MEMORY_KIB": (65536, "Argon2id memory cost per password hash (KiB)"),
     "PASSWORD_TIME_COST": (3, "Argon2id iterations per password hash"),
+    "BASE_URL": ("http://127.0.0.1:5000", "Public address (scheme and host) for links in e-mails "
+                 "sent outside a web request"),
+    "SMTP_HOST": ("", "SMTP server for e-mail; empty writes messages to the log"),
+    "SMTP_PORT": (587, "SMTP port"),
+    "SMTP_STARTTLS": (True, "Use STARTTLS with the SMTP server"),
+    "SMTP_USERNAME": ("", "SMTP user name (empty: no login)"),
+    "SMTP_PASSWORD": ("", "SMTP password"),
+    "MAIL_FROM": ("China-ASEAN Vocational Cloud <no-reply@localhost>", "Sender of e-mails"),
     "DB_POOL_SIZE": (5, "Connection pool size (PostgreSQL)"),
     "DB_MAX_OVERFLOW": (10, "Connections beyond the pool (PostgreSQL)"),
+    "MEDIA_ROOT": (None, "Local media objects, upload staging and work; default instance/media"),
+    "S3_BUCKET": ("", "S3 bucket for media objects; empty keeps them in the local folder"),
+    "S3_ENDPOINT_URL": ("", "S3-compatible endpoint (MinIO, Ceph …); empty for AWS S3"),
+    "S3_PUBLIC_ENDPOINT_URL": ("", "Endpoint browsers reach for presigned URLs, if different"),
+    "S3_REGION": ("us-east-1", "S3 region"),
+    "S3_ACCESS_KEY_ID": ("", "S3 access key; empty uses boto3's usual credential chain"),
+    "S3_SECRET_ACCESS_KEY": ("", "S3 secret key"),
+    "S3_ADDRESSING_STYLE": ("path", "S3 addressing: path (MinIO, most stores) or virtual"),
+    "CELERY_BROKER_URL": ("", "Celery broker (redis://…); empty runs jobs in-process"),
+    "FFMPEG": ("", "ffmpeg executable; empty uses the one shipped by imageio-ffmpeg"),
+    "FFMPEG_TIMEOUT": (7200, "Seconds one ffmpeg run may take before it is stopped"),
+    "MEDIA_MAX_VIDEO_MB": (4096, "Largest video upload (MiB)"),
+    "MEDIA_MAX_DOCUMENT_MB": (200, "Largest document upload (MiB)"),
+    "MEDIA_MAX_SUBTITLE_KB": (2048, "Largest subtitle file (KiB)"),
+    "MEDIA_CHUNK_BYTES": (8 * 1024 * 1024, "Size of one resumable upload chunk or S3 part"),
+    "MEDIA_URL_TTL": (6 * 3600, "Lifetime of signed media URLs and presigned uploads (seconds)"),
+    "MEDIA_X264_PRESET": ("veryfast", "x264 preset for the HLS ladder"),
+    "PUBLIC_HOST": (
+        None,
+        "Host[:port] of the platform's public address; institutions' did:web identifiers and "
+        "status-list URLs derive from it (default: the request's host)",
+    ),
+    "KEY_ENCRYPTION_KEY": (
+        None,
+        "Secret encrypting institutions' signing keys at rest; generated into "
+        "instance/key_encryption_key if unset",
+    ),
+    "RATELIMIT_VERIFY": ("60 per minute", "Credential verifications allowed per client address"),
 }
 
 

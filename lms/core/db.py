@@ -3,6 +3,7 @@ transactions (so ``BEGIN IMMEDIATE`` can be asked for), the UTC clock, a health 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event, text
@@ -22,7 +23,7 @@ def configure_engine(engine: Engine) -> None:
 
     pysqlite's own transaction handling does not emit BEGIN before SELECTs and breaks
     SAVEPOINT; we switch it off and emit BEGIN ourselves (SQLAlchemy's documented recipe),
-    which also lets ``write_lock`` ask for ``BEGIN IMMEDIATE``."""
+    or ``BEGIN IMMEDIATE`` inside ``serialise_writes``."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -39,8 +40,33 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        mode = conn.info.pop("sqlite_begin", "BEGIN")
-        conn.exec_driver_sql(mode)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _IMMEDIATE.get() else "BEGIN")
+
+
+_IMMEDIATE: ContextVar[bool] = ContextVar("lms_sqlite_immediate", default=False)
+
+
+def serialise_writes() -> None:
+    """Make the rest of this unit of work exclusive before it reads what it will change.
+
+    On SQLite the session's read-only transaction (if any) is ended and a new one is begun
+    with ``BEGIN IMMEDIATE``, so two writers never both read-then-write ("database is
+    locked" cannot happen; the second waits for the first). On PostgreSQL nothing is needed:
+    callers use conditional updates or row locks. Call it before writing anything."""
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("serialise_writes() must come before any change")
+    txn = session.get_transaction()
+    if txn is not None and txn.nested:
+        return  # inside a test's outer transaction: the connection is already exclusive
+    session.commit()
+    token = _IMMEDIATE.set(True)
+    try:
+        session.connection()  # begins now, with BEGIN IMMEDIATE
+    finally:
+        _IMMEDIATE.reset(token)
 
 
 def ping() -> bool:

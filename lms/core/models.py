@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, event
+from sqlalchemy import JSON, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.db import UTCDateTime, utcnow
@@ -37,3 +37,22 @@ class AuditEvent(db.Model):
 @event.listens_for(AuditEvent, "before_delete")
 def _append_only(_mapper, _conn, _target):
     raise RuntimeError("audit events are append-only")
+
+
+class OutboxMessage(db.Model):
+    """An e-mail waiting to be sent, or sent. Written in the same transaction as the change
+    it announces, so a message is never lost when the mail server is down and never sent
+    for a change that was rolled back."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    locale: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")

@@ -98,3 +98,23 @@ def slugify_ascii(value: str) -> str:
     if not regex.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", value):
         raise TextError("slug")
     return value
+
+
+def fold(value: str) -> str:
+    """Text folded for search: case-folded, full-width forms made plain, and Latin letters
+    stripped of diacritics (``Điện`` → ``dien``), so Vietnamese matches with or without
+    them. Marks of other scripts (Thai vowels and tones, Khmer subscripts) are kept: they
+    are letters there, not decorations."""
+    value = unicodedata.normalize("NFKD", value.casefold())
+    out: list[str] = []
+    base_is_latin = False
+    for ch in value:
+        if unicodedata.combining(ch):
+            if not base_is_latin:
+                out.append(ch)
+            continue
+        if ch in "đð":
+            ch = "d"
+        base_is_latin = ch.isascii() or "LATIN" in unicodedata.name(ch, "")
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))

@@ -4,14 +4,25 @@ template helpers, fingerprinted static assets and the cookie policy."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from flask import Flask, Response, current_app, request, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import format_datetime, format_decimal, format_number, format_percent, get_timezone
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_number,
+    format_percent,
+    get_timezone,
+)
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from lms.core import richtext, text
 from lms.core.extensions import db
 from lms.core.i18n import LANGUAGES, current_locale, html_lang
 from lms.core.security import ROLE_LABELS, Role, can
@@ -99,6 +110,34 @@ def role_label(role: str) -> str:
         return role
 
 
+@dataclass(frozen=True)
+class NavLink:
+    """A link in the site's main navigation, shown to signed-in users allowed ``action``
+    (to everyone signed in when ``action`` is None). Domains register theirs at start-up,
+    so the base layout names no domain."""
+
+    endpoint: str
+    label: Any
+    action: str | None = None
+    order: int = 50
+
+
+NAV_LINKS: list[NavLink] = []
+
+
+def add_nav_link(link: NavLink) -> None:
+    if link not in NAV_LINKS:
+        NAV_LINKS.append(link)
+        NAV_LINKS.sort(key=lambda item: item.order)
+
+
+def _nav_links() -> list[NavLink]:
+    if not current_user.is_authenticated:
+        return []
+    return [link for link in NAV_LINKS
+            if link.action is None or can(current_user, link.action)]
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     app.after_request(_commit_or_rollback)
@@ -114,10 +153,15 @@ def init_app(app: Flask) -> None:
         country_name=country_name,
         role_label=role_label,
         format_datetime=format_datetime,
+        format_date=format_date,
+        markdown=richtext.render,
+        truncate=text.truncate,
         format_number=format_number,
         format_decimal=format_decimal,
         format_percent=format_percent,
         current_timezone=lambda: str(get_timezone()),
+        nav_links=_nav_links,
     )
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

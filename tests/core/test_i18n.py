@@ -69,6 +69,7 @@ def test_catalogue_template_matches_the_source(tmp_path):
         fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     with (ROOT / "translations" / "messages.pot").open("rb") as fh:
         shipped = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    assert len(fresh) > 100, "the extraction found (almost) nothing: check babel.cfg"
     assert fresh - shipped == set(), "new strings: run `make i18n` and translate them"
 
 

@@ -1,0 +1,122 @@
+"""E-mail through an outbox (DESIGN §9: nothing is lost).
+
+``queue`` renders a message in the recipient's language and stores it in the ``outbox``
+table inside the current transaction. ``deliver_pending`` sends what is waiting: with the
+console sender (default) the message is written to the log, with ``LMS_SMTP_HOST`` it goes
+through SMTP. A failed send leaves the message in the outbox with the error and is tried
+again next time; the web request never waits for a mail server."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from contextlib import ExitStack
+from email.message import EmailMessage
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from lms.core import jobs
+from lms.core.db import utcnow
+from lms.core.extensions import db
+from lms.core.models import OutboxMessage
+
+log = logging.getLogger("lms.mail")
+MAX_ATTEMPTS = 20
+
+
+def queue(to_address: str, locale: str, kind: str, template: str, **context: Any) -> OutboxMessage:
+    """Render ``mail/<template>.txt`` in ``locale`` (its first line is the subject) and put
+    the message in the outbox."""
+    with ExitStack() as stack:
+        if not has_request_context():  # links in the message need the public address
+            stack.enter_context(current_app.test_request_context(
+                base_url=current_app.config["BASE_URL"]))
+        stack.enter_context(force_locale(locale or current_app.config["DEFAULT_LOCALE"]))
+        text = render_template(f"mail/{template}.txt", locale=locale, **context)
+    subject, _, body = text.strip().partition("\n")
+    message = OutboxMessage(
+        to_address=to_address,
+        locale=locale,
+        kind=kind,
+        subject=subject.strip()[:300],
+        body=body.strip() + "\n",
+    )
+    db.session.add(message)
+    db.session.flush()
+    _announce()
+    return message
+
+
+def _send(message: OutboxMessage) -> None:
+    cfg = current_app.config
+    if not cfg.get("SMTP_HOST"):
+        log.info("mail to %s: %s\n%s", message.to_address, message.subject, message.body)
+        return
+    mail = EmailMessage()
+    mail["From"] = cfg["MAIL_FROM"]
+    mail["To"] = message.to_address
+    mail["Subject"] = message.subject
+    mail.set_content(message.body)
+    mail["Content-Language"] = message.locale.replace("_", "-")  # after: set_content resets it
+    with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=20) as smtp:
+        if cfg.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if cfg.get("SMTP_USERNAME"):
+            smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"])
+        smtp.send_message(mail)
+
+
+def deliver_pending(limit: int = 100) -> tuple[int, int]:
+    """Send waiting messages; returns ``(sent, failed)``. Commits after each message, so a
+    crash half-way sends nothing twice that was recorded as sent."""
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    sent = failed = 0
+    for message in rows:
+        message.attempts += 1
+        try:
+            _send(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            message.last_error = str(exc)[:500]
+            failed += 1
+        else:
+            message.sent_at = utcnow()
+            message.last_error = ""
+            sent += 1
+        db.session.commit()
+    return sent, failed
+
+
+@jobs.task(queue="default", name="lms.mail.deliver")
+def deliver_job(self) -> None:
+    """Scale-out: a worker sends what is waiting (retried with the outbox's own counter)."""
+    deliver_pending()
+
+
+def _announce() -> None:
+    """Something was queued in this request: deliver once the request has committed."""
+    if has_request_context():
+        g.lms_mail_queued = True
+    if not jobs.eager():
+        jobs.enqueue(deliver_job)
+
+
+def _deliver_after_request(exc: BaseException | None) -> None:
+    if exc is not None or not g.pop("lms_mail_queued", False) or not jobs.eager():
+        return
+    try:
+        deliver_pending()
+    except Exception:  # the messages stay in the outbox; the next delivery tries again
+        db.session.rollback()
+        log.exception("mail delivery failed; messages stay in the outbox")
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_request(_deliver_after_request)

@@ -1,0 +1,75 @@
+"""Markdown in, sanitised HTML out: the one way rich text reaches a page (DESIGN §9)."""
+
+from __future__ import annotations
+
+import markdown as _markdown
+import nh3
+from markupsafe import Markup
+
+_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "sub",
+    "sup",
+    "blockquote",
+    "code",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "ruby",
+    "rt",
+    "rp",
+    "span",
+    "abbr",
+}
+_ATTRIBUTES = {
+    "a": {"href", "title", "lang"},
+    "img": {"src", "alt", "title", "width", "height", "loading"},
+    "abbr": {"title"},
+    "th": {"scope"},
+    "span": {"lang"},
+    "*": {"lang"},
+}
+
+
+def render(source: str) -> Markup:
+    """Render Markdown and sanitise the result with an allow-list: no scripts, styles,
+    event handlers or foreign schemes survive; links get ``rel="noopener noreferrer"``;
+    headings start at h2 (the page owns h1)."""
+    html = _markdown.markdown(
+        source or "", extensions=["tables", "sane_lists", "fenced_code"], output_format="html"
+    )
+    html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    clean = nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean.replace("<img ", '<img loading="lazy" '))

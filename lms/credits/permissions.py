@@ -1,0 +1,32 @@
+"""Permission rules of the credits domain (see ``lms.core.security``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms.accounts.models import Institution, User
+from lms.core.security import Role, public_rule, rule
+
+
+def _owner_id(obj: Any) -> int | None:
+    """The institution that owns ``obj``: an institution itself, or a scale's or credit
+    system's owner (None for a national default)."""
+    if isinstance(obj, Institution):
+        return obj.id
+    return getattr(obj, "institution_id", None)
+
+
+@rule("credits.manage_scales")
+def _manage_scales(user: User, obj: Any) -> bool:
+    """Registrars and administrators of the owning institution keep its grade scales,
+    credit systems and credit settings; national defaults (no owner) are kept by platform
+    administrators only (they pass every rule)."""
+    owner = _owner_id(obj)
+    return owner is not None and user.has_role(owner, Role.REGISTRAR, Role.ADMIN)
+
+
+@public_rule("credits.view_scales")
+def _view_scales(_user: User | None, _obj: Any) -> bool:
+    """Grade scales and credit systems are public reference data: a verifier of a
+    transcript needs to read the scale its grades are in."""
+    return True

@@ -1,0 +1,53 @@
+"""Permission rules of the enrolment domain (see ``lms.core.security``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.accounts.models import Institution, User
+from lms.catalog.models import Course
+from lms.core.extensions import db
+from lms.core.security import Role, rule
+from lms.enrolment.models import Cohort, Enrolment, cohort_teachers
+
+
+def _teaches(user: User, course: Course) -> bool:
+    if any(t.id == user.id for t in course.teachers):
+        return True
+    if user.has_role(course.institution_id, Role.ADMIN):
+        return True
+    return (
+        db.session.scalar(
+            select(cohort_teachers.c.user_id)
+            .join(Cohort, Cohort.id == cohort_teachers.c.cohort_id)
+            .where(Cohort.course_id == course.id, cohort_teachers.c.user_id == user.id)
+        )
+        is not None
+    )
+
+
+@rule("enrolment.manage")
+def _manage(user: User, course: Course) -> bool:
+    """Decide requests, see the roster, close the course: its teachers (also of one of
+    its classes) and the institution's administrators."""
+    return _teaches(user, course)
+
+
+@rule("enrolment.view_roster")
+def _view_roster(user: User, course: Course) -> bool:
+    return _teaches(user, course) or user.has_role(course.institution_id, Role.REGISTRAR)
+
+
+@rule("enrolment.withdraw")
+def _withdraw(user: User, enrolment: Enrolment) -> bool:
+    return enrolment.student_id == user.id or _teaches(user, enrolment.course)
+
+
+@rule("selection.manage")
+def _manage_selection(user: User, institution: Institution) -> bool:
+    return user.has_role(institution.id, Role.REGISTRAR, Role.ADMIN)
+
+
+@rule("selection.view")
+def _view_selection(user: User, institution: Institution) -> bool:
+    return user.has_role(institution.id, Role.REGISTRAR, Role.ADMIN)
