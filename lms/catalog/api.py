@@ -123,7 +123,7 @@ class LessonDetail(LessonSummary):
         metadata={"description": "Sanitised HTML"},
     )
     body_locale = _locale_field("body")
-    media_asset_id = fields.Integer(allow_none=True, required=True)
+    media_asset_id = fields.String(allow_none=True, required=True)
 
 
 CoursePage = page_schema(CourseSummary, "CoursePage")
@@ -199,7 +199,7 @@ class LessonWrite(ItemWrite):
     kind = fields.String(validate=validate.OneOf(LESSON_KINDS))
     minutes = fields.Integer(validate=validate.Range(0, 100_000))
     required = fields.Boolean()
-    media_asset_id = fields.Integer(allow_none=True)
+    media_asset_id = fields.String(allow_none=True, validate=validate.Length(max=32))
 
 
 class ReviewWrite(Schema):

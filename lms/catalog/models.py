@@ -247,7 +247,9 @@ class Lesson(Translated, db.Model):
     #: counts toward completion (the enrolment domain's completion rules read it)
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     #: the video or document of video / document lessons (a media asset id)
-    media_asset_id: Mapped[int | None] = mapped_column(Integer)
+    media_asset_id: Mapped[str | None] = mapped_column(
+        ForeignKey("media_assets.id", ondelete="SET NULL")
+    )
 
     module: Mapped[Module] = relationship(back_populates="lessons")
     translations: Mapped[list[LessonTranslation]] = relationship(

@@ -39,6 +39,7 @@ from lms.core.errors import Conflict, NotFound, ValidationError, field_error
 from lms.core.extensions import db
 from lms.core.i18n import LANGUAGES
 from lms.core.security import Role, can, require
+from lms.media import services as media
 
 CODE_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,38}[A-Z0-9]")
 KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -554,7 +555,7 @@ def add_lesson(
     *,
     minutes: int = 0,
     required: bool = True,
-    media_asset_id: int | None = None,
+    media_asset_id: str | None = None,
     check: bool = True,
 ) -> Lesson:
     """Append a lesson to a module. Keys are unique in the course, so progress and links
@@ -574,13 +575,29 @@ def add_lesson(
         course_id=course.id,
         minutes=max(0, int(minutes or 0)),
         required=required,
-        media_asset_id=media_asset_id,
+        media_asset_id=_check_media(actor, kind, media_asset_id),
     )
     module.lessons.append(lesson)
     for locale, fields in texts.items():
         set_lesson_texts(None, lesson, locale, fields, check=False)
     db.session.flush()
     return lesson
+
+
+def _check_media(actor: User | None, kind: str, asset_id: str | None) -> str | None:
+    """A lesson's video or document must exist, be of the lesson's kind and be one the
+    author may use (their own, or their institution's)."""
+    if not asset_id:
+        return None
+    asset = media.get_asset(asset_id)
+    if kind not in ("video", "document") or asset.kind != kind:
+        raise field_error(
+            "media_asset_id",
+            _("Choose a video for a video lesson and a PDF document for a document lesson."),
+        )
+    if actor is not None and not can(actor, "media.view", asset):
+        raise field_error("media_asset_id", _("No such media file."))
+    return asset.id
 
 
 def update_lesson(
@@ -590,7 +607,7 @@ def update_lesson(
     kind: str | None = None,
     minutes: int | None = None,
     required: bool | None = None,
-    media_asset_id: int | None = None,
+    media_asset_id: str | None = None,
 ) -> Lesson:
     require(actor, "course.edit", lesson.module.course)
     if kind is not None:
@@ -602,7 +619,7 @@ def update_lesson(
     if required is not None:
         lesson.required = bool(required)
     if media_asset_id is not None:
-        lesson.media_asset_id = media_asset_id or None
+        lesson.media_asset_id = _check_media(actor, lesson.kind, media_asset_id)
     db.session.flush()
     return lesson
 

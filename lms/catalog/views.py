@@ -27,6 +27,8 @@ from lms.core.i18n import LANGUAGES, current_locale
 from lms.core.pagination import paginate
 from lms.core.richtext import render
 from lms.core.security import Role, can, require
+from lms.media import services as media_services
+from lms.media import urls as media_urls
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 
@@ -127,6 +129,7 @@ def lesson(code: str, key: str):
         row = lesson.translation(side_locale)
         if row is not None and row.body:
             side = (render(row.body), side_locale)
+    media = _lesson_media(lesson)
     ordered = [item for m in course.modules for item in m.lessons]
     index = ordered.index(lesson)
     return render_template(
@@ -142,8 +145,24 @@ def lesson(code: str, key: str):
         next_lesson=ordered[index + 1] if index + 1 < len(ordered) else None,
         terms=[t for t in course.glossary if t.term in body],
         panels=signals.panels(signals.lesson_panels, lesson, current_user),
+        media=media,
         actions=signals.panels(signals.lesson_actions, lesson, current_user),
     )
+
+
+def _lesson_media(lesson) -> dict | None:
+    """The lesson's video (for the player) or document (links to read or download)."""
+    if not lesson.media_asset_id:
+        return None
+    asset = media_services.get_asset(lesson.media_asset_id)
+    if asset.kind == "document":
+        file_urls = media_urls.Urls(asset, current_user)
+        return {
+            "asset": asset,
+            "document_url": file_urls.document(),
+            "download_url": file_urls.document(download=True),
+        }
+    return {"asset": asset}
 
 
 @bp.get("/courses/<code>/glossary")
@@ -491,8 +510,13 @@ def _item_texts(item, course, fields: tuple[str, ...], setter, action: str):
         else:
             flash(_("Saved."), "success")
             return redirect(f"{action}?locale={locale}&reference={reference}")
+    assets = []
+    if getattr(item, "kind", None) in ("video", "document"):
+        assets = [a for a in db.session.scalars(media_services.owned_by(current_user))
+                  if a.kind == item.kind]
     return render_template(
         "catalog/item_texts.html",
+        assets=assets,
         course=course,
         item=item,
         form=form,
@@ -502,6 +526,17 @@ def _item_texts(item, course, fields: tuple[str, ...], setter, action: str):
         ref=item.translation(reference),
         action=action,
     ), (422 if form.errors else 200)
+
+
+@bp.post("/teach/lessons/<int:lesson_id>/media")
+@login_required
+def lesson_media(lesson_id: int):
+    """Attach one of the author's videos or documents to a video or document lesson."""
+    lesson = services.get_lesson_by_id(lesson_id)
+    services.update_lesson(current_user, lesson,
+                           media_asset_id=request.form.get("media_asset_id", ""))
+    flash(_("Saved."), "success")
+    return redirect(url_for("catalog.lesson_texts", lesson_id=lesson_id))
 
 
 @bp.route("/teach/courses/<code>/glossary", methods=["GET", "POST"])

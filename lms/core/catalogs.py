@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[2] / "translations"
 SOURCE_LOCALE = "en"
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{\w*\}")
+_FORMAT = re.compile(r"%\(\w+\)[sd]|%[sd]|%%")
 
 
 def placeholders(text: str) -> list[str]:
@@ -53,6 +54,9 @@ def problems(locale: str, root: Path = ROOT) -> list[str]:
         if not all(s and s.strip() for s in strings):
             out.append(f"{locale}: untranslated {key!r}")
             continue
+        if any("%" in _FORMAT.sub("", text) for text in strings):
+            # templates always %-format translations: a bare % breaks the page
+            out.append(f"{locale}: a bare % in {key!r} (write ％ or a word)")
         if isinstance(m.id, tuple | list):
             # plural: no form may invent a placeholder; the last form ("other") and the
             # only form of one-form languages must keep every placeholder of the plural

@@ -29,8 +29,10 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "DEFAULT_TIMEZONE": ("UTC", "Time zone when neither the user nor the institution sets one"),
     "PASSWORD_MEMORY_KIB": (65536, "Argon2id memory cost per password hash (KiB)"),
     "PASSWORD_TIME_COST": (3, "Argon2id iterations per password hash"),
-    "BASE_URL": ("http://127.0.0.1:5000", "Public address (scheme and host) for links in e-mails "
-                 "sent outside a web request"),
+    "BASE_URL": (
+        "http://127.0.0.1:5000",
+        "Public address (scheme and host) for links in e-mails sent outside a web request",
+    ),
     "SMTP_HOST": ("", "SMTP server for e-mail; empty writes messages to the log"),
     "SMTP_PORT": (587, "SMTP port"),
     "SMTP_STARTTLS": (True, "Use STARTTLS with the SMTP server"),

@@ -32,8 +32,9 @@ def queue(to_address: str, locale: str, kind: str, template: str, **context: Any
     the message in the outbox."""
     with ExitStack() as stack:
         if not has_request_context():  # links in the message need the public address
-            stack.enter_context(current_app.test_request_context(
-                base_url=current_app.config["BASE_URL"]))
+            stack.enter_context(
+                current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+            )
         stack.enter_context(force_locale(locale or current_app.config["DEFAULT_LOCALE"]))
         text = render_template(f"mail/{template}.txt", locale=locale, **context)
     subject, _, body = text.strip().partition("\n")

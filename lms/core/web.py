@@ -134,8 +134,7 @@ def add_nav_link(link: NavLink) -> None:
 def _nav_links() -> list[NavLink]:
     if not current_user.is_authenticated:
         return []
-    return [link for link in NAV_LINKS
-            if link.action is None or can(current_user, link.action)]
+    return [link for link in NAV_LINKS if link.action is None or can(current_user, link.action)]
 
 
 def init_app(app: Flask) -> None:

@@ -39,7 +39,7 @@ class PolicyForm(FlaskForm):
     require_lessons = BooleanField(_l("Completion needs every required lesson"))
     require_assessments = BooleanField(_l("Completion needs every graded assessment passed"))
     min_attendance_percent = IntegerField(
-        _l("Minimum live-class attendance (%)"), validators=[Optional()]
+        _l("Minimum live-class attendance (per cent)"), validators=[Optional()]
     )
     submit = SubmitField(_l("Save"))
 

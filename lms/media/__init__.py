@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.core.storage import get_storage
-from lms.core.web import CSP
+from lms.core.web import CSP, NavLink, add_nav_link
 
 
 def media_player(asset: Any) -> dict[str, Any]:
@@ -54,3 +55,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_upload_limit)
     app.after_request(_media_csp)
     app.jinja_env.globals.update(media_player=media_player, media_page=media_page)
+    add_nav_link(NavLink("media.my_media", _l("My media"), "media.upload", 40))

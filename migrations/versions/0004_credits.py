@@ -1,7 +1,7 @@
 """credit systems, grade scales and bands, institution credit settings
 
 Revision ID: 0004_credits
-Revises: 0003_media
+Revises: 0003_catalog
 Create Date: 2026-12-01
 
 """
@@ -14,7 +14,7 @@ import lms.core.db
 
 # revision identifiers, used by Alembic.
 revision = "0004_credits"
-down_revision = "0003_media"
+down_revision = "0003_catalog"
 branch_labels = None
 depends_on = None
 

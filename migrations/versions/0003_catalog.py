@@ -1,7 +1,7 @@
 """catalog
 
-Revision ID: 0002_catalog
-Revises: 0001_accounts
+Revision ID: 0003_catalog
+Revises: 0002_media
 Create Date: 2026-11-30
 
 """
@@ -12,8 +12,8 @@ import lms.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0002_catalog'
-down_revision = '0001_accounts'
+revision = '0003_catalog'
+down_revision = '0002_media'
 branch_labels = None
 depends_on = None
 
@@ -138,9 +138,10 @@ def upgrade():
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('minutes', sa.Integer(), nullable=False),
     sa.Column('required', sa.Boolean(), nullable=False),
-    sa.Column('media_asset_id', sa.Integer(), nullable=True),
+    sa.Column('media_asset_id', sa.String(length=32), nullable=True),
     sa.CheckConstraint("kind IN ('text', 'video', 'document', 'live', 'quiz', 'assignment')", name=op.f('ck_lessons_kind_known')),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_lessons_course_id_courses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['media_asset_id'], ['media_assets.id'], name=op.f('fk_lessons_media_asset_id_media_assets'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['module_id'], ['modules.id'], name=op.f('fk_lessons_module_id_modules'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lessons')),
     sa.UniqueConstraint('course_id', 'key', name=op.f('uq_lessons_course_id_key'))

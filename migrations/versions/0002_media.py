@@ -1,7 +1,7 @@
 """media: assets, processing jobs, subtitles, resumable uploads, playback preferences and positions
 
-Revision ID: 0003_media
-Revises: 0002_catalog
+Revision ID: 0002_media
+Revises: 0001_accounts
 Create Date: 2026-11-30
 
 """
@@ -13,8 +13,8 @@ import lms.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = "0003_media"
-down_revision = "0002_catalog"
+revision = "0002_media"
+down_revision = "0001_accounts"
 branch_labels = None
 depends_on = None
 
