@@ -15,12 +15,8 @@ from lms.media import services as media_services
 
 def _used_in_open_lesson(user, asset) -> bool:
     """A video or document may be seen by whoever may open a lesson that uses it."""
-    courses = db.session.scalars(
-        select(Course)
-        .join(Lesson, Lesson.course_id == Course.id)
-        .where(Lesson.media_asset_id == asset.id)
-        .distinct()
-    )
+    used_in = select(Lesson.course_id).where(Lesson.media_asset_id == asset.id)
+    courses = db.session.scalars(select(Course).where(Course.id.in_(used_in)))
     return any(can(user, "lesson.view", course) for course in courses)
 
 
