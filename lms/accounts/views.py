@@ -34,6 +34,7 @@ from lms.accounts.forms import (
 from lms.accounts.models import INSTITUTION_KINDS, Institution
 from lms.core.errors import ValidationError, field_error
 from lms.core.extensions import db, limiter
+from lms.core.forms import show_errors
 from lms.core.i18n import LANG_COOKIE, LANGUAGES, current_locale, normalise_locale
 from lms.core.pagination import paginate
 from lms.core.security import Role, can, require
@@ -61,18 +62,6 @@ def _countries() -> list[tuple[str, str]]:
     locale = current_locale()
     names = [(code, services.country_name(code, locale)) for code in services.country_codes()]
     return [("", "—"), *sorted(names, key=lambda c: c[1])]
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    """Show a service's field errors beside the form fields (others as a message)."""
-    for err in exc.errors:
-        field = getattr(form, err["field"].split(".")[0], None)
-        if field is not None:
-            field.errors = [*field.errors, err["message"]]
-        else:
-            flash(err["message"], "error")
-    if not exc.errors:
-        flash(exc.message, "error")
 
 
 # ---------------------------------------------------------------------------- public
@@ -168,7 +157,7 @@ def register():
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template("accounts/register.html", form=form), 422
         session.clear()
         login_user(user)
@@ -196,7 +185,7 @@ def profile():
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template("accounts/profile.html", form=form, user=current_user), 422
         g.pop("locale", None)
         flash(_("Your profile is saved."), "success")
@@ -215,7 +204,7 @@ def password():
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template("accounts/password.html", form=form), 422
         login_user(current_user._get_current_object())  # the session follows the new version
         flash(_("Your password is changed. Other sessions were signed out."), "success")
@@ -287,7 +276,7 @@ def institution_new():
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template("accounts/institution_form.html", form=form, inst=None), 422
         flash(_("The institution is created."), "success")
         return redirect(url_for("accounts.institution_members", slug=inst.slug))
@@ -310,7 +299,7 @@ def institution_edit(slug: str):
             services.update_institution(current_user, inst, **_institution_data(form))
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template("accounts/institution_form.html", form=form, inst=inst), 422
         flash(_("Saved."), "success")
         return redirect(url_for("accounts.institution_members", slug=inst.slug))
@@ -334,7 +323,7 @@ def institution_members(slug: str):
                 services.grant_role(current_user, user, inst, form.role.data)
             except ValidationError as exc:
                 db.session.rollback()
-                _apply_errors(form, exc)
+                show_errors(form, exc)
                 status = 422
             else:
                 flash(_("The role is granted."), "success")

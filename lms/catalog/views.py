@@ -23,6 +23,7 @@ from lms.catalog.models import (
 from lms.catalog.ruby import annotate
 from lms.core.errors import ValidationError
 from lms.core.extensions import db
+from lms.core.forms import show_errors
 from lms.core.i18n import LANGUAGES, current_locale
 from lms.core.pagination import paginate
 from lms.core.richtext import render
@@ -220,17 +221,6 @@ def _course_data(form: forms.CourseForm) -> services.CourseData:
     )
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    for err in exc.errors:
-        field = getattr(form, err["field"].split(".")[0], None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, err["message"]]
-        else:
-            flash(err["message"], "error")
-    if not exc.errors:
-        flash(exc.message, "error")
-
-
 @bp.route("/teach/institutions/<slug>/courses/new", methods=["GET", "POST"])
 @login_required
 def course_new(slug: str):
@@ -249,7 +239,7 @@ def course_new(slug: str):
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template(
                 "catalog/course_form.html", form=form, course=None, institution=institution
             ), 422
@@ -278,7 +268,7 @@ def course_edit(code: str):
             services.update_course(current_user, course, _course_data(form))
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template(
                 "catalog/course_form.html", form=form, course=course, institution=course.institution
             ), 422
@@ -366,7 +356,7 @@ def course_texts(code: str):
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(
@@ -506,14 +496,17 @@ def _item_texts(item, course, fields: tuple[str, ...], setter, action: str):
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(f"{action}?locale={locale}&reference={reference}")
     assets = []
     if getattr(item, "kind", None) in ("video", "document"):
-        assets = [a for a in db.session.scalars(media_services.owned_by(current_user))
-                  if a.kind == item.kind]
+        assets = [
+            a
+            for a in db.session.scalars(media_services.owned_by(current_user))
+            if a.kind == item.kind
+        ]
     return render_template(
         "catalog/item_texts.html",
         assets=assets,
@@ -533,8 +526,9 @@ def _item_texts(item, course, fields: tuple[str, ...], setter, action: str):
 def lesson_media(lesson_id: int):
     """Attach one of the author's videos or documents to a video or document lesson."""
     lesson = services.get_lesson_by_id(lesson_id)
-    services.update_lesson(current_user, lesson,
-                           media_asset_id=request.form.get("media_asset_id", ""))
+    services.update_lesson(
+        current_user, lesson, media_asset_id=request.form.get("media_asset_id", "")
+    )
     flash(_("Saved."), "success")
     return redirect(url_for("catalog.lesson_texts", lesson_id=lesson_id))
 
@@ -566,7 +560,7 @@ def glossary_edit(code: str):
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             status = 422
         else:
             flash(_("Saved."), "success")

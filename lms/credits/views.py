@@ -13,6 +13,7 @@ from lms.accounts import services as accounts
 from lms.accounts.models import Institution
 from lms.core.errors import DomainError, ValidationError
 from lms.core.extensions import db
+from lms.core.forms import show_errors
 from lms.core.i18n import LANGUAGES, current_locale
 from lms.core.pagination import paginate
 from lms.core.security import Role, can, require
@@ -27,25 +28,6 @@ from lms.credits.forms import (
 from lms.credits.models import CreditSystem, GradeScale
 
 bp = Blueprint("credits", __name__, url_prefix="/credits", template_folder="templates")
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    """Show a service's field errors beside the fields (``bands.2.points`` on row 2's points
-    box); others as a message."""
-    for err in exc.errors:
-        parts = err["field"].split(".")
-        target = getattr(form, parts[0], None)
-        if parts[0] == "bands" and target is not None and len(parts) >= 3 and parts[1].isdigit():
-            index = int(parts[1])
-            target = getattr(target[index].form, parts[2], None) if index < len(target) else None
-        elif parts[0] == "names":
-            target = None
-        if target is not None and hasattr(target, "errors") and not isinstance(target.errors, dict):
-            target.errors = [*target.errors, err["message"]]
-        else:
-            flash(err["message"], "error")
-    if not exc.errors:
-        flash(exc.message, "error")
 
 
 def _countries() -> list[tuple[str, str]]:
@@ -107,7 +89,7 @@ def scale(ref: str):
                 target = services.get_scale(form.to.data)
                 other = (target, services.convert_grade(scale, target, percent=here.percent))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             status = 422
     return render_template(
         "credits/scale.html", scale=scale, form=form, here=here, other=other
@@ -183,7 +165,7 @@ def scale_new():
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template(
                 "credits/scale_form.html", form=form, scale=None, owner=owner
             ), 422
@@ -213,7 +195,7 @@ def scale_edit(ref: str):
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template(
                 "credits/scale_form.html", form=form, scale=scale, owner=scale.institution
             ), 422
@@ -280,7 +262,7 @@ def system_new():
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template(
                 "credits/system_form.html", form=form, system=None, owner=owner
             ), 422
@@ -301,7 +283,7 @@ def system_edit(ref: str):
             services.update_credit_system(current_user, system, **_system_data(form))
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template(
                 "credits/system_form.html", form=form, system=system, owner=system.institution
             ), 422
@@ -355,7 +337,7 @@ def settings(slug: str):
         except DomainError as exc:
             db.session.rollback()
             if isinstance(exc, ValidationError):
-                _apply_errors(form, exc)
+                show_errors(form, exc)
             else:
                 flash(exc.message, "error")
             status = 422

@@ -14,6 +14,7 @@ from lms.core.db import utcnow
 from lms.core.errors import ValidationError
 from lms.core.export import csv_response
 from lms.core.extensions import db
+from lms.core.forms import show_errors
 from lms.core.i18n import current_locale
 from lms.core.security import can, require
 from lms.enrolment import forms, services
@@ -241,7 +242,7 @@ def settings(code: str):
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply(form, exc)
+            show_errors(form, exc)
             status = 422
         else:
             flash(_("Saved."), "success")
@@ -268,7 +269,7 @@ def settings(code: str):
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply(cohort_form, exc)
+            show_errors(cohort_form, exc)
             status = 422
         else:
             flash(_("The class is added."), "success")
@@ -280,17 +281,6 @@ def settings(code: str):
         cohort_form=cohort_form,
         cohorts=services.cohorts(course),
     ), status
-
-
-def _apply(form, exc: ValidationError) -> None:
-    for err in exc.errors:
-        field = getattr(form, err["field"], None)
-        if field is not None:
-            field.errors = [*field.errors, err["message"]]
-        else:
-            flash(err["message"], "error")
-    if not exc.errors:
-        flash(exc.message, "error")
 
 
 # ---------------------------------------------------------------------------- registrars
@@ -323,7 +313,7 @@ def selection(slug: str):
                 )
             except ValidationError as exc:
                 db.session.rollback()
-                _apply(form, exc)
+                show_errors(form, exc)
                 status = 422
             else:
                 flash(_("The agreement is saved."), "success")

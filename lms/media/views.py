@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 
 from lms.core.errors import DomainError, NotAuthenticated, NotFound, ValidationError, problem
 from lms.core.extensions import db
+from lms.core.forms import show_errors
 from lms.core.pagination import paginate
 from lms.core.security import can, require
 from lms.core.storage import get_storage
@@ -57,17 +58,6 @@ def json_endpoint(fn: Callable) -> Callable:
 
 def _upload_choices(form: UploadForm) -> None:
     form.kind.choices = [(k, str(label)) for k, label in services.KIND_LABELS.items()]
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    for err in exc.errors:
-        field = getattr(form, err["field"].split(".")[0], None)
-        if field is not None:
-            field.errors = [*field.errors, err["message"]]
-        else:
-            flash(err["message"], "error")
-    if not exc.errors:
-        flash(exc.message, "error")
 
 
 # ---------------------------------------------------------------------------- pages
@@ -109,7 +99,7 @@ def upload():
             )
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            show_errors(form, exc)
             return render_template("media/upload.html", form=form), 422
         if duplicate:
             flash(_("You uploaded this file before; here it is."), "info")
