@@ -62,3 +62,36 @@ def _plain(chars: str) -> str:
 
 def _one(base: str, reading: str) -> str:
     return f"<ruby>{escape(base)}<rp>(</rp><rt>{escape(reading)}</rt><rp>)</rp></ruby>"
+
+
+def gloss(html: Markup | str, terms: dict[str, tuple[str, str]]) -> Markup:
+    """Mark glossary terms in sanitised lesson HTML with a pop-up of their pinyin and
+    meaning that works without JavaScript (shown on hover and on keyboard focus).
+
+    ``terms`` maps a Chinese term to ``(pinyin, meaning in the reader's language)``. Text
+    inside links, code and existing annotations is left alone."""
+    if not terms:
+        return Markup(html)
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)))
+    parts = _TAG_SPLIT.split(str(html))
+    out: list[str] = []
+    skip = 0
+    for part in parts:
+        if part.startswith("<"):
+            name = part.strip("</ >").split()[0].lower() if part.strip("</ >") else ""
+            if name in ("ruby", "code", "pre", "a"):
+                skip += -1 if part.startswith("</") else 1
+            out.append(part)
+        elif skip > 0:
+            out.append(part)
+        else:
+            out.append(pattern.sub(lambda m: _popup(m.group(0), *terms[m.group(0)]), part))
+    return Markup("".join(out))
+
+
+def _popup(term: str, reading: str, meaning: str) -> str:
+    note = f"{reading} — {meaning}" if meaning else reading
+    return (
+        f'<span class="term" tabindex="0">{escape(term)}'
+        f'<span class="term-pop" role="tooltip">{escape(note)}</span></span>'
+    )

@@ -20,7 +20,7 @@ from lms.catalog.models import (
     TRACKS,
     TRANSLATION_STATUSES,
 )
-from lms.catalog.ruby import annotate
+from lms.catalog.ruby import annotate, gloss
 from lms.core.errors import ValidationError
 from lms.core.extensions import db
 from lms.core.forms import show_errors
@@ -124,6 +124,8 @@ def lesson(code: str, key: str):
     pinyin = request.args.get("pinyin") == "1" and course.track == "zh_plus"
     if pinyin:
         html = annotate(html, {t.term: t.pinyin for t in course.glossary})
+    else:
+        html = gloss(html, {t.term: (t.pinyin, t.meaning(locale)[0]) for t in course.glossary})
     side_locale = request.args.get("side", "")
     side = None
     if side_locale in LANGUAGES and side_locale != body_locale:

@@ -248,3 +248,13 @@ def test_pinyin_ruby_on_request(staff_client, course_factory):
     ruby = client.get("/courses/PY-1/lessons/l1?pinyin=1").get_data(as_text=True)
     assert "<ruby>" not in plain
     assert "<ruby>发动机<rp>(</rp><rt>fādòngjī</rt><rp>)</rp></ruby>" in ruby
+
+
+def test_glossary_terms_pop_up_without_javascript(staff_client, course_factory):
+    course = course_factory("GL-1")
+    services.set_glossary_term(None, course, "发动机", translations={"en": "engine"}, check=False)
+    page = staff_client.get("/courses/GL-1/lessons/l1?lang=en").get_data(as_text=True)
+    assert (
+        '<span class="term" tabindex="0">发动机<span class="term-pop" role="tooltip">'
+        "fādòngjī — engine</span></span>"
+    ) in page
