@@ -22,6 +22,7 @@ DOMAINS = (
     "lms.media",
     "lms.catalog",
     "lms.enrolment",
+    "lms.live",
     "lms.credits",
     "lms.transcripts",
 )

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from lms.catalog import cli as catalog_cli
     from lms.credits import cli as credits_cli
     from lms.enrolment import cli as enrolment_cli
+    from lms.live import cli as live_cli
     from lms.media import cli as media_cli
     from lms.transcripts import cli as transcripts_cli
 
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
         lms_group.add_command(catalog_cli.courses)
         lms_group.add_command(enrolment_cli.enrolment)
         lms_group.add_command(enrolment_cli.mail)
+        lms_group.add_command(live_cli.live)
         lms_group.add_command(media_cli.media)
         lms_group.add_command(transcripts_cli.transcripts)
         lms_group.add_command(transcripts_cli.keys)

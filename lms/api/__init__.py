@@ -21,6 +21,7 @@ def _blueprints():
     from lms.catalog import api as catalog_api
     from lms.credits import api as credits_api
     from lms.enrolment import api as enrolment_api
+    from lms.live import api as live_api
     from lms.media import api as media_api
     from lms.transcripts import api as transcripts_api
 
@@ -29,6 +30,7 @@ def _blueprints():
         media_api.blp,
         catalog_api.blp,
         enrolment_api.blp,
+        live_api.blp,
         transcripts_api.blp,
         credits_api.blp,
     ]
