@@ -23,6 +23,7 @@ DOMAINS = (
     "lms.catalog",
     "lms.enrolment",
     "lms.live",
+    "lms.assessment",
     "lms.credits",
     "lms.transcripts",
 )

@@ -12,6 +12,7 @@ lms_group = AppGroup("lms", help="China–ASEAN Vocational Cloud LMS commands.")
 
 def init_app(app: Flask) -> None:
     from lms.accounts import cli as accounts_cli
+    from lms.assessment import cli as assessment_cli
     from lms.catalog import cli as catalog_cli
     from lms.credits import cli as credits_cli
     from lms.enrolment import cli as enrolment_cli
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
         lms_group.add_command(catalog_cli.courses)
         lms_group.add_command(enrolment_cli.enrolment)
         lms_group.add_command(enrolment_cli.mail)
+        lms_group.add_command(assessment_cli.questions)
+        lms_group.add_command(assessment_cli.assessment)
         lms_group.add_command(live_cli.live)
         lms_group.add_command(media_cli.media)
         lms_group.add_command(transcripts_cli.transcripts)

@@ -18,6 +18,7 @@ language with `?lang=` or `Accept-Language`. Lists are `{"items", "total", "page
 
 def _blueprints():
     from lms.accounts import api as accounts_api
+    from lms.assessment import api as assessment_api
     from lms.catalog import api as catalog_api
     from lms.credits import api as credits_api
     from lms.enrolment import api as enrolment_api
@@ -30,6 +31,7 @@ def _blueprints():
         media_api.blp,
         catalog_api.blp,
         enrolment_api.blp,
+        assessment_api.blp,
         live_api.blp,
         transcripts_api.blp,
         credits_api.blp,

@@ -1,0 +1,537 @@
+"""Attempts and grading: the server's clock fixes every deadline, answers are stored on each
+save, the final submit is idempotent, overdue attempts are submitted with what was saved,
+objective answers are graded at once and essays / uploads wait in a manual queue."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from lms.accounts.models import User
+from lms.assessment import grading
+from lms.assessment.models import Assessment, Attempt, Question, Response
+from lms.catalog.models import Course
+from lms.core import audit
+from lms.core.db import serialise_writes
+from lms.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, field_error
+from lms.core.extensions import db
+from lms.core.security import can, require
+
+_rng = random.SystemRandom()
+
+
+# -------------------------------------------------------------------------------- times
+
+
+def window_for(assessment: Assessment, student: User) -> tuple[datetime | None, datetime | None]:
+    """(opens, closes) for the student: their cohort's window when one is set."""
+    from lms.enrolment import services as enrolment
+
+    course = db.session.get(Course, assessment.course_id)
+    enrolment_row = enrolment.active_enrolment(student, course)
+    if enrolment_row is not None and enrolment_row.cohort_id is not None:
+        for w in assessment.windows:
+            if w.cohort_id == enrolment_row.cohort_id:
+                return w.opens_at, w.closes_at
+    return assessment.opens_at, assessment.closes_at
+
+
+def hard_deadline(attempt: Attempt) -> datetime | None:
+    """The last moment a submit is accepted: the deadline plus the late allowance."""
+    if attempt.deadline is None:
+        return None
+    return attempt.deadline + timedelta(minutes=attempt.assessment.late_grace_minutes)
+
+
+def remaining_seconds(attempt: Attempt, now: datetime) -> int | None:
+    if attempt.deadline is None:
+        return None
+    return max(0, int((attempt.deadline - now).total_seconds()))
+
+
+# ------------------------------------------------------------------------------- start
+
+
+def _layout(assessment: Assessment) -> list[dict[str, Any]]:
+    chosen: list[int] = []
+    for item in assessment.items:
+        if item.question_id is not None:
+            chosen.append(item.question_id)
+    for item in assessment.items:
+        if item.tag is None:
+            continue
+        pool = [
+            q.id
+            for q in db.session.scalars(
+                select(Question).where(Question.course_id == assessment.course_id)
+            )
+            if item.tag in (q.tags or []) and q.id not in chosen
+        ]
+        if len(pool) < item.draw:
+            raise Conflict(_("The pool '%(tag)s' has too few questions.", tag=item.tag))
+        chosen.extend(_rng.sample(pool, item.draw))
+    if assessment.shuffle_questions:
+        _rng.shuffle(chosen)
+    out = []
+    for qid in chosen:
+        q = db.session.get(Question, qid)
+        entry: dict[str, Any] = {"question_id": qid}
+        if q.qtype in ("single", "multiple"):
+            ids = [c["id"] for c in q.data["choices"]]
+            if assessment.shuffle_choices:
+                _rng.shuffle(ids)
+            entry["choices"] = ids
+        elif q.qtype == "matching":
+            rights = sorted({p["right"] for p in q.data["pairs"]})
+            _rng.shuffle(rights)
+            entry["rights"] = rights
+        elif q.qtype == "ordering":
+            items = list(q.data["items"])
+            while len(items) > 1 and items == q.data["items"]:
+                _rng.shuffle(items)
+            entry["items"] = items
+        out.append(entry)
+    return out
+
+
+def start_attempt(student: User, assessment: Assessment, *, now: datetime) -> Attempt:
+    """Start (or return the unfinished) attempt of an enrolled student while the assessment
+    is open to their cohort and attempts remain. The deadline is the start plus the time
+    limit, cut at the closing time, both by the server's clock."""
+    from lms.enrolment import services as enrolment
+
+    course = db.session.get(Course, assessment.course_id)
+    if enrolment.active_enrolment(student, course) is None:
+        raise PermissionDenied(_("Only students enrolled in the course can take it."))
+    serialise_writes()
+    assessment = db.session.get(Assessment, assessment.id)
+    close_overdue(assessment, now=now)
+    current = db.session.scalar(
+        select(Attempt).where(
+            Attempt.assessment_id == assessment.id,
+            Attempt.student_id == student.id,
+            Attempt.status == "in_progress",
+        )
+    )
+    if current is not None:
+        return current
+    opens, closes = window_for(assessment, student)
+    if opens is not None and now < opens:
+        raise Conflict(_("This assessment is not open yet."))
+    if closes is not None and now >= closes:
+        raise Conflict(_("This assessment is closed."))
+    used = db.session.scalar(
+        select(func.count()).where(
+            Attempt.assessment_id == assessment.id, Attempt.student_id == student.id
+        )
+    )
+    if used >= assessment.max_attempts:
+        raise Conflict(_("You have used all your attempts."))
+    deadline = None
+    if assessment.time_limit_minutes:
+        deadline = now + timedelta(minutes=assessment.time_limit_minutes)
+    if closes is not None:
+        deadline = min(deadline, closes) if deadline else closes
+    attempt = Attempt(
+        assessment_id=assessment.id,
+        student_id=student.id,
+        number=used + 1,
+        started_at=now,
+        deadline=deadline,
+        layout=_layout(assessment),
+    )
+    db.session.add(attempt)
+    for position, entry in enumerate(attempt.layout):
+        q = db.session.get(Question, entry["question_id"])
+        attempt.responses.append(Response(question_id=q.id, position=position, max_score=q.points))
+    attempt.max_score = sum((r.max_score for r in attempt.responses), Decimal("0"))
+    db.session.flush()
+    return attempt
+
+
+def get_attempt(user: User, attempt_id: int, *, now: datetime, finalise: bool = True) -> Attempt:
+    """Load an attempt the user may see (404 for others' attempts, so ids reveal nothing);
+    an attempt past its deadline is submitted first, with what was saved (unless the caller
+    is about to save or submit, which the late policy then decides)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or not can(user, "attempt.view", attempt):
+        raise NotFound(_("No such attempt."))
+    if finalise:
+        _finalise_if_overdue(attempt, now)
+    return attempt
+
+
+def attempts_of(student: User, assessment: Assessment) -> list[Attempt]:
+    return list(
+        db.session.scalars(
+            select(Attempt)
+            .where(Attempt.assessment_id == assessment.id, Attempt.student_id == student.id)
+            .order_by(Attempt.number)
+        )
+    )
+
+
+# -------------------------------------------------------------------------------- saving
+
+
+def _lock(attempt: Attempt) -> Attempt:
+    """The attempt re-read under a row lock (PostgreSQL), so saves and submits of one
+    attempt take turns; SQLite's writers are serialised by ``BEGIN IMMEDIATE``."""
+    return db.session.scalars(
+        select(Attempt)
+        .where(Attempt.id == attempt.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _late(attempt: Attempt, now: datetime) -> bool:
+    """Whether ``now`` is after the deadline; raises when past what the policy accepts."""
+    if attempt.deadline is None or now <= attempt.deadline:
+        return False
+    policy = attempt.assessment.late_policy
+    if policy == "late" and now <= hard_deadline(attempt):
+        return True
+    if policy == "refuse" and now <= hard_deadline(attempt):
+        return False  # the grace period absorbs network delay; not late
+    raise Conflict(_("The time for this attempt is over; your saved answers were kept."))
+
+
+def _check_answer(q: Question, entry: dict[str, Any], answer: Any) -> Any:
+    t = q.qtype
+    ok = True
+    if answer is None:
+        return None
+    if t == "single":
+        ok = isinstance(answer, str) and answer in entry.get("choices", [])
+    elif t == "multiple":
+        ok = isinstance(answer, list) and all(a in entry.get("choices", []) for a in answer)
+    elif t == "truefalse":
+        ok = isinstance(answer, bool)
+    elif t in ("short", "essay"):
+        ok = isinstance(answer, str) and len(answer) <= 100_000
+    elif t == "upload":
+        ok = False  # files arrive through save_upload only
+    elif t == "numerical":
+        ok = isinstance(answer, str | int | float) and not isinstance(answer, bool)
+        answer = str(answer)
+    elif t == "matching":
+        ok = isinstance(answer, dict) and all(isinstance(v, str) for v in answer.values())
+        answer = {str(k): v for k, v in answer.items()} if ok else answer
+    elif t == "ordering":
+        ok = isinstance(answer, list) and sorted(answer) == sorted(q.data["items"])
+    elif t == "cloze":
+        ok = isinstance(answer, list) and all(isinstance(a, str) for a in answer)
+    if not ok:
+        raise field_error(str(q.id), _("This answer does not fit the question."))
+    return answer
+
+
+def save_answers(
+    student: User, attempt: Attempt, answers: dict[int, Any], *, now: datetime
+) -> Attempt:
+    """Store answers (question id → answer) of an attempt in progress, each save replacing
+    the previous one, until the deadline by the server's clock."""
+    require(student, "attempt.answer", attempt)
+    attempt = _lock(attempt)
+    if attempt.status != "in_progress":
+        raise Conflict(_("This attempt has already been submitted."))
+    _late(attempt, now)
+    by_qid = {r.question_id: r for r in attempt.responses}
+    layout = {e["question_id"]: e for e in attempt.layout}
+    for qid, answer in answers.items():
+        try:
+            qid = int(qid)
+        except (TypeError, ValueError):
+            raise field_error("answers", _("Unknown question.")) from None
+        resp = by_qid.get(qid)
+        if resp is None:
+            raise field_error(str(qid), _("This question is not part of the attempt."))
+        resp.answer = _check_answer(resp.question, layout[qid], answer)
+        resp.saved_at = now
+    db.session.flush()
+    return attempt
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def save_upload(
+    student: User,
+    attempt: Attempt,
+    question_id: int,
+    filename: str,
+    data: bytes,
+    *,
+    now: datetime,
+) -> Response:
+    """Store a file answering an upload question of an attempt in progress (kept under a
+    key the server chooses; the name is only shown). Up to the question's number of files;
+    a further file replaces the oldest."""
+    from uuid import uuid4
+
+    from lms.core.storage import get_storage
+    from lms.core.text import display
+
+    require(student, "attempt.answer", attempt)
+    attempt = _lock(attempt)
+    if attempt.status != "in_progress":
+        raise Conflict(_("This attempt has already been submitted."))
+    _late(attempt, now)
+    resp = next((r for r in attempt.responses if r.question_id == question_id), None)
+    if resp is None or resp.question.qtype != "upload":
+        raise field_error(str(question_id), _("This question does not take a file."))
+    if not data:
+        raise field_error(str(question_id), _("The file is empty."))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise field_error(str(question_id), _("The upload is too large"))
+    key = f"assessment/{attempt.id}/{question_id}/{uuid4().hex}"
+    get_storage().put_bytes(key, data, "application/octet-stream")
+    files = list(resp.answer or [])
+    files.append({"key": key, "name": display(filename or "file")[:200], "size": len(data)})
+    resp.answer = files[-int(resp.question.data.get("max_files", 1)) :]
+    resp.saved_at = now
+    db.session.flush()
+    return resp
+
+
+# ----------------------------------------------------------------------------- submitting
+
+
+@dataclass
+class SubmitResult:
+    attempt: Attempt
+    first: bool  # this call submitted it (False: it had been submitted already)
+
+
+def submit_attempt(
+    student: User, attempt: Attempt, *, now: datetime, answers: dict[int, Any] | None = None
+) -> SubmitResult:
+    """Submit an attempt once. The status changes by one conditional UPDATE, so of two
+    simultaneous submits exactly one grades it and the other gets the same result. After
+    the deadline the late policy decides: refused (the attempt is later submitted with its
+    saved answers) or accepted and marked late."""
+    require(student, "attempt.answer", attempt)
+    serialise_writes()
+    attempt = _lock(attempt)
+    if attempt.status != "in_progress":
+        return SubmitResult(attempt, False)
+    late = _late(attempt, now)
+    if answers:
+        save_answers(student, attempt, answers, now=now)
+    won = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(status="submitting", submitted_at=now, late=late)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if not won:
+        return SubmitResult(attempt, False)
+    _grade(attempt, student)
+    return SubmitResult(attempt, True)
+
+
+def _finalise_if_overdue(attempt: Attempt, now: datetime) -> bool:
+    end = hard_deadline(attempt)
+    if attempt.status != "in_progress" or end is None or now <= end:
+        return False
+    won = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(status="submitting", submitted_at=attempt.deadline, auto_submitted=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if won:
+        _grade(attempt)
+    return bool(won)
+
+
+def close_overdue(assessment: Assessment | None = None, *, now: datetime) -> int:
+    """Submit every attempt whose time is over, with the answers saved before the deadline
+    (run by the scheduler and before results or gradebooks are read)."""
+    stmt = select(Attempt).where(Attempt.status == "in_progress", Attempt.deadline.is_not(None))
+    if assessment is not None:
+        stmt = stmt.where(Attempt.assessment_id == assessment.id)
+    return sum(_finalise_if_overdue(a, now) for a in db.session.scalars(stmt).all())
+
+
+def _grade(attempt: Attempt, actor: User | None = None) -> None:
+    pending = False
+    for resp in attempt.responses:
+        q = resp.question
+        frac = grading.auto_fraction(q.qtype, q.data, resp.answer)
+        if frac is None:
+            pending = True
+            continue
+        resp.score = grading.points(frac, resp.max_score)
+    _total(attempt, pending)
+    audit.record(
+        actor,
+        "attempt.submit",
+        "attempt",
+        attempt.id,
+        after={
+            "score": str(attempt.score) if attempt.score is not None else None,
+            "status": attempt.status,
+            "late": attempt.late,
+            "auto_submitted": attempt.auto_submitted,
+        },
+    )
+
+
+def _total(attempt: Attempt, pending: bool | None = None) -> None:
+    if pending is None:
+        pending = any(r.score is None for r in attempt.responses)
+    attempt.status = "needs_grading" if pending else "graded"
+    attempt.score = (
+        None if pending else sum((r.score or Decimal("0") for r in attempt.responses), Decimal("0"))
+    )
+    db.session.flush()
+
+
+# ------------------------------------------------------------------------ manual grading
+
+
+def grading_queue(grader: User, course: Course, *, now: datetime) -> list[Response]:
+    """Responses to essays and uploads of submitted attempts still without a grade."""
+    require(grader, "assessment.grade", course)
+    for assessment in db.session.scalars(
+        select(Assessment).where(Assessment.course_id == course.id)
+    ).all():
+        close_overdue(assessment, now=now)
+    return list(
+        db.session.scalars(
+            select(Response)
+            .join(Attempt, Attempt.id == Response.attempt_id)
+            .join(Assessment, Assessment.id == Attempt.assessment_id)
+            .where(
+                Assessment.course_id == course.id,
+                Attempt.status == "needs_grading",
+                Response.score.is_(None),
+            )
+            .order_by(Attempt.submitted_at, Response.id)
+        )
+    )
+
+
+def grade_response(
+    grader: User,
+    response: Response,
+    *,
+    score: Decimal | None = None,
+    rubric_levels: list[int] | None = None,
+    feedback: str = "",
+    reason: str = "",
+) -> Response:
+    """Give or change the grade of one response, by points or by a rubric's levels. Every
+    change is audited with who, the grade before and after, and why; changing a grade
+    already given needs a reason."""
+    attempt = db.session.get(Attempt, response.attempt_id)
+    course = db.session.get(Course, attempt.assessment.course_id)
+    require(grader, "assessment.grade", course)
+    if attempt.status in ("in_progress", "submitting"):
+        raise Conflict(_("The attempt has not been submitted yet."))
+    q = response.question
+    if rubric_levels is not None:
+        if q.rubric is None:
+            raise field_error("rubric_levels", _("This question has no rubric."))
+        try:
+            raw = grading.rubric_points(q.rubric.criteria, rubric_levels)
+        except ValueError:
+            raise field_error("rubric_levels", _("Choose one level for every criterion.")) from None
+        top = grading.rubric_max(q.rubric.criteria)
+        score = (raw / top * response.max_score).quantize(Decimal("0.01")) if top else Decimal(0)
+    if score is None:
+        raise field_error("score", _("Please enter a score."))
+    score = Decimal(score)
+    if not Decimal("0") <= score <= response.max_score:
+        raise field_error(
+            "score", _("The score must lie between 0 and %(max)s.", max=response.max_score)
+        )
+    if response.score is not None and not reason.strip():
+        raise field_error("reason", _("Say why the grade changes."))
+    before = {
+        "score": str(response.score) if response.score is not None else None,
+        "feedback": response.feedback,
+    }
+    response.score = score
+    response.feedback = feedback
+    response.rubric_levels = rubric_levels
+    response.graded_by_id = grader.id
+    response.graded_at = _now()
+    _total(attempt)
+    audit.record(
+        grader,
+        "grade.change",
+        "attempt_response",
+        response.id,
+        before=before,
+        after={"score": str(score), "feedback": feedback, "attempt_score": str(attempt.score)},
+        reason=reason,
+    )
+    return response
+
+
+def _now() -> datetime:
+    from lms.core.db import utcnow
+
+    return utcnow()
+
+
+def regrade_question(actor: User, question: Question, *, reason: str) -> int:
+    """Grade every submitted response to an objective question again (after its key was
+    corrected); each changed grade is audited."""
+    course = db.session.get(Course, question.course_id)
+    require(actor, "assessment.grade", course)
+    if question.manual:
+        raise ValidationError(_("Essays and uploads are graded by hand."))
+    if not reason.strip():
+        raise field_error("reason", _("Say why the grade changes."))
+    changed = 0
+    rows = db.session.scalars(
+        select(Response)
+        .join(Attempt, Attempt.id == Response.attempt_id)
+        .where(
+            Response.question_id == question.id,
+            Attempt.status.in_(("graded", "needs_grading")),
+        )
+    ).all()
+    for resp in rows:
+        new = grading.points(
+            grading.auto_fraction(question.qtype, question.data, resp.answer), resp.max_score
+        )
+        if new == resp.score:
+            continue
+        before = {"score": str(resp.score)}
+        resp.score = new
+        attempt = db.session.get(Attempt, resp.attempt_id)
+        _total(attempt)
+        audit.record(
+            actor,
+            "grade.change",
+            "attempt_response",
+            resp.id,
+            before=before,
+            after={"score": str(new), "attempt_score": str(attempt.score)},
+            reason=reason,
+        )
+        changed += 1
+    return changed
+
+
+def get_response(grader: User, response_id: int) -> Response:
+    resp = db.session.get(Response, response_id)
+    if resp is None:
+        raise NotFound(_("No such answer."))
+    attempt = db.session.get(Attempt, resp.attempt_id)
+    if not can(grader, "assessment.grade", db.session.get(Course, attempt.assessment.course_id)):
+        raise NotFound(_("No such answer."))
+    return resp
