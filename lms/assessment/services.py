@@ -57,7 +57,7 @@ def _choices(data: dict[str, Any], multiple: bool) -> None:
             raise field_error("data", _("An answer has no text."))
         c["fraction"] = float(c.get("fraction", 0))
         if not -1 <= c["fraction"] <= 1:
-            raise field_error("data", _("Fractions lie between -100% and 100%."))
+            raise field_error("data", _("Answer fractions must lie between -100 and 100 per cent."))
     if not any(c["fraction"] > 0 for c in choices):
         raise field_error("data", _("No answer earns any credit."))
     if not multiple and max(c["fraction"] for c in choices) < 1:
