@@ -163,6 +163,9 @@ def answer(attempt_id: int):
     if request.form.get("action") == "submit":
         attempts.submit_attempt(current_user, row, now=now, answers=answers)
         flash(_("Your answers were submitted."))
+    elif request.form.get("action") == "autosave":  # the page's script, on every change
+        attempts.save_answers(current_user, row, answers, now=now)
+        return "", 204
     else:
         attempts.save_answers(current_user, row, answers, now=now)
         flash(_("Your answers were saved."))

@@ -179,3 +179,19 @@ def test_teacher_creates_assessment_and_weights_by_form(client, teacher, course,
         ).status_code
         == 422
     )
+
+
+def test_autosave_stores_answers_and_answers_204(client, teacher, course, student):
+    """The attempt page's script (an enhancement) posts ``action=autosave`` on every change:
+    the answers are stored and the reply is an empty 204, with no message piling up."""
+    quiz, bank, _lesson = _quiz(teacher, course, review="immediately")
+    login(client, student)
+    attempt_url = client.post(f"/assessments/{quiz.id}/start").headers["Location"]
+    page = client.get(attempt_url).get_data(as_text=True)
+    assert "quiz-autosave.js" in page.split("</head>")[0] and "data-autosave" in page
+    essay = f"q-{bank['Essay'].id}"
+    resp = client.post(attempt_url, data={"action": "autosave", essay: "typed, not yet saved"})
+    assert resp.status_code == 204 and resp.data == b""
+    again = client.get(attempt_url).get_data(as_text=True)
+    assert "typed, not yet saved" in again
+    assert "Your answers were saved." not in again
