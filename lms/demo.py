@@ -19,6 +19,7 @@ from lms.catalog import packages
 from lms.catalog.models import Course
 from lms.core.extensions import db
 from lms.credits import services as credits
+from lms.credits.models import Agreement
 from lms.enrolment import services as enrolment
 from lms.enrolment.models import SelectionAgreement
 
@@ -275,6 +276,7 @@ def seed() -> list[tuple[str, str]]:
         for course in packages.import_packages(missing):
             _give_demo_teacher(course)
     _agreements()
+    _credit_agreement()
     return logins
 
 
@@ -312,6 +314,29 @@ def _agreements() -> None:
                 quota=20,
                 courses=courses,
             )
+
+
+def _credit_agreement() -> None:
+    """Manila recognises credit earned at Nanning (学分互认), so recognition can be shown."""
+    from lms.credits import agreements as credit_agreements
+
+    if db.session.scalar(select(Agreement.id).filter_by(code="NNVTC-MNLTECH")) is None:
+        today = date.today()
+        credit_agreements.create_agreement(
+            None,
+            accounts.get_institution("manila-tech"),
+            source=accounts.get_institution("nanning-vtc"),
+            code="NNVTC-MNLTECH",
+            valid_from=today - timedelta(days=365),
+            valid_to=today + timedelta(days=4 * 365),
+            equivalences=[
+                {"source_code": "VN-LOG-101", "target_code": "LOG 101", "target_title": "Freight"},
+                {"source_code": "NN-EC-102", "target_code": "", "target_title": "E-commerce"},
+            ],
+            max_credits="24",
+            min_percent="60",
+            notes="Guangxi → Manila demonstration agreement",
+        )
 
 
 def _give_demo_teacher(course: Course) -> None:

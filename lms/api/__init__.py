@@ -21,10 +21,12 @@ def _blueprints():
     from lms.assessment import api as assessment_api
     from lms.catalog import api as catalog_api
     from lms.credits import api as credits_api
+    from lms.credits import recognition_api
     from lms.enrolment import api as enrolment_api
     from lms.live import api as live_api
     from lms.media import api as media_api
     from lms.transcripts import api as transcripts_api
+    from lms.transcripts import issuance_api
 
     return [
         accounts_api.blp,
@@ -35,6 +37,8 @@ def _blueprints():
         live_api.blp,
         transcripts_api.blp,
         credits_api.blp,
+        recognition_api.blp,
+        issuance_api.blp,
     ]
 
 

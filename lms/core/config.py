@@ -69,6 +69,10 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         "instance/key_encryption_key if unset",
     ),
     "RATELIMIT_VERIFY": ("60 per minute", "Credential verifications allowed per client address"),
+    "FONT_DIRS": (
+        "/usr/share/fonts/truetype/noto:/usr/share/fonts/opentype/noto",
+        "Folders (separated by ':') searched for the Noto fonts of PDF transcripts",
+    ),
 }
 
 

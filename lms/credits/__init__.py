@@ -10,7 +10,10 @@ from lms.core.web import NavLink, add_nav_link
 
 
 def init_app(app: Flask) -> None:
-    from lms.credits import permissions, views  # noqa: F401  (rules register)
+    from lms.credits import ledger, permissions, recognition_views, views  # noqa: F401
+    from lms.enrolment.signals import enrolment_finished
 
     app.register_blueprint(views.bp)
+    enrolment_finished.connect(ledger.on_enrolment_finished)
     add_nav_link(NavLink("credits.scales", _l("Grade scales"), "admin.access", 80))
+    add_nav_link(NavLink("credits.my_ledger", _l("My credits"), None, 30))

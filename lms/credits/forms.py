@@ -122,3 +122,18 @@ for _form in (ScaleForm, CreditSystemForm):
             f"name_{_code}",
             StringField(_name, validators=[_max(200)], render_kw={"lang": _tag}),
         )
+
+
+class RecognitionRequestForm(FlaskForm):
+    """A student's request; the courses are checkboxes named ``records`` in the page."""
+
+    target = SelectField(_l("Institution asked to recognise them"), choices=[])
+    message = TextAreaField(_l("Message to the registrar"), render_kw={"rows": 3})
+    submit = SubmitField(_l("Ask for recognition"))
+
+
+class RecognitionDecisionForm(FlaskForm):
+    """A registrar's decision; each item's approval is a checkbox named ``approve``."""
+
+    reason = TextAreaField(_l("Reason (required when a course is not recognised)"))
+    submit = SubmitField(_l("Record the decision"))

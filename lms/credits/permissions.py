@@ -30,3 +30,40 @@ def _view_scales(_user: User | None, _obj: Any) -> bool:
     """Grade scales and credit systems are public reference data: a verifier of a
     transcript needs to read the scale its grades are in."""
     return True
+
+
+@rule("credits.manage_ledger")
+def _manage_ledger(user: User, inst: Institution) -> bool:
+    """Registrars and administrators of an institution correct records of its ledger."""
+    return user.has_role(inst.id, Role.REGISTRAR, Role.ADMIN)
+
+
+@rule("credits.manage_agreements")
+def _manage_agreements(user: User, inst: Institution) -> bool:
+    """Registrars and administrators of the receiving institution keep its agreements."""
+    return user.has_role(inst.id, Role.REGISTRAR, Role.ADMIN)
+
+
+@rule("credits.decide_recognition")
+def _decide_recognition(user: User, inst: Institution) -> bool:
+    """Registrars and administrators of the receiving institution decide its requests."""
+    return user.has_role(inst.id, Role.REGISTRAR, Role.ADMIN)
+
+
+@rule("credits.view_ledger")
+def _view_ledger(user: User, student: User) -> bool:
+    """Students read their own ledger; registrars and administrators of an institution
+    where the student is a member read it too."""
+    if user.id == student.id:
+        return True
+    return any(
+        user.has_role(m.institution_id, Role.REGISTRAR, Role.ADMIN)
+        for m in getattr(student, "memberships", [])
+    )
+
+
+@rule("credits.manage_qualifications")
+def _manage_qualifications(_user: User, _obj: Any) -> bool:
+    """The shared catalogue of qualifications is kept by platform administrators only
+    (they pass every rule)."""
+    return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.accounts.models import Institution
+from lms.accounts.models import Institution, User
 from lms.core.db import UTCDateTime, utcnow
 from lms.core.extensions import db
 
@@ -119,3 +120,52 @@ class StatusListEntry(db.Model):
         UniqueConstraint("status_list_id", "bit_index"),
         CheckConstraint("bit_index >= 0", name="index_positive"),
     )
+
+
+TRANSCRIPT_STATUSES = ("valid", "revoked", "superseded")
+
+
+class Transcript(db.Model):
+    """One issued version of a student's transcript at an institution: the frozen snapshot
+    it was built from, the signed ``ClrCredential`` exactly as issued, and the short code
+    that leads a reader of the printed copy to verification. A re-issue is a new row with
+    ``version + 1`` that ``supersedes`` the previous one; the content is never changed, only
+    ``status`` moves (valid → superseded or revoked)."""
+
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="RESTRICT"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transcripts.id", ondelete="RESTRICT"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="valid")
+    credential_id: Mapped[str] = mapped_column(String(200), unique=True)
+    verification_code: Mapped[str] = mapped_column(String(16), unique=True)
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    signed_credential: Mapped[str] = mapped_column(Text)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoke_reason: Mapped[str] = mapped_column(String(1000), default="")
+
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    institution: Mapped[Institution] = relationship()
+    supersedes: Mapped[Transcript | None] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        UniqueConstraint("student_id", "institution_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in TRANSCRIPT_STATUSES) + ")",
+            name="status_known",
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Transcript {self.public_id} v{self.version} {self.status}>"

@@ -16,3 +16,9 @@ def _manage_keys(user: User, inst: Institution) -> bool:
 def _revoke(user: User, inst: Institution) -> bool:
     """Registrars (and administrators) of the issuing institution revoke its credentials."""
     return user.has_role(inst.id, Role.ADMIN, Role.REGISTRAR)
+
+
+@rule("transcripts.issue")
+def _issue(user: User, inst: Institution) -> bool:
+    """Registrars (and administrators) of an institution issue and re-issue its transcripts."""
+    return user.has_role(inst.id, Role.ADMIN, Role.REGISTRAR)

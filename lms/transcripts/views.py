@@ -24,7 +24,7 @@ from lms.accounts import services as accounts
 from lms.core.errors import DomainError
 from lms.core.extensions import csrf, limiter
 from lms.core.security import require
-from lms.transcripts import credential, did, keys, statuslist, untrusted, verify
+from lms.transcripts import credential, did, issuance, keys, statuslist, untrusted, verify
 from lms.transcripts.forms import RotateKeyForm, VerifyForm
 
 bp = Blueprint("transcripts", __name__, template_folder="templates")
@@ -95,6 +95,34 @@ def verify_page():
     signed = result["status"] in {"valid", "revoked", "superseded"}
     summary = credential.summarise(document) if signed else None
     return render_template("transcripts/verify.html", form=form, result=result, summary=summary)
+
+
+@bp.get("/verify/code")
+@bp.get("/verify/<code>")
+@limiter.limit(_verify_limit)
+def verify_code(code: str | None = None):
+    """A printed code or the QR code of a transcript leads here: the stored credential is
+    verified as any verifier would verify it (revoked and superseded ones say so)."""
+    code = code or request.args.get("code", "")
+    form = VerifyForm(formdata=None)
+    if not code.strip():
+        return render_template("transcripts/verify.html", form=form, result=None, code="")
+    try:
+        transcript = issuance.by_code(code)
+    except DomainError as exc:
+        return render_template(
+            "transcripts/verify.html", form=form, result=None, error=exc.message, code=code
+        ), exc.status
+    document = issuance.credential(transcript)
+    result = verify.verify_credential(document, resolver=verify.platform_resolver)
+    signed = result["status"] in {"valid", "revoked", "superseded"}
+    return render_template(
+        "transcripts/verify.html",
+        form=form,
+        result=result,
+        summary=credential.summarise(document) if signed else None,
+        code=issuance.format_code(transcript.verification_code),
+    )
 
 
 def _verify_error(form: VerifyForm, exc: DomainError):
