@@ -1,12 +1,24 @@
-"""Credits: credit systems, grade scales and their conversions (agreements, the credit
-ledger and recognition requests build on these)."""
+"""Credits: credit systems, grade scales and their conversions, the credit ledger,
+recognition agreements and requests, qualifications."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from lms.assessment import gradebook
+from lms.core.db import utcnow
 from lms.core.web import NavLink, add_nav_link
+
+
+def gradebook_percent(enrolment: Any) -> Decimal | None:
+    """The course result for the ledger: the gradebook's weighted final percentage (None
+    while the course has no grades for the student)."""
+    now = enrolment.finished_at or utcnow()
+    return gradebook.student_result(enrolment.course, enrolment.student, now=now).final_percent
 
 
 def init_app(app: Flask) -> None:
@@ -15,5 +27,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     enrolment_finished.connect(ledger.on_enrolment_finished)
+    if gradebook_percent not in ledger.result_sources:
+        ledger.result_sources.insert(0, gradebook_percent)
     add_nav_link(NavLink("credits.scales", _l("Grade scales"), "admin.access", 80))
     add_nav_link(NavLink("credits.my_ledger", _l("My credits"), None, 30))

@@ -35,6 +35,28 @@ def test_completion_writes_an_earned_record_in_the_offering_scale(make, world, p
     assert len(ledger.history(student)) == 1
 
 
+def test_the_result_comes_from_the_gradebook(make, world):
+    """Without any other source, the earned record carries the gradebook's final
+    percentage, converted in the offering institution's scale."""
+    from lms.assessment import gradebook
+
+    course = make_course(world["gx"], "GX-AUTO-9")
+    student = make.user("student", world["gx"])
+    gradebook.record_manual_grade(
+        None,
+        course,
+        student,
+        "assignments",
+        "Workshop task",
+        Decimal("88"),
+        Decimal("100"),
+        check=False,
+    )
+    complete_course(make, course, student)
+    [rec] = ledger.history(student)
+    assert (rec.percent, rec.grade, rec.grade_source) == (Decimal("88"), "B", "percent")
+
+
 def test_without_a_result_the_record_says_pass_only(make, world):
     course = make_course(world["gx"], "GX-AUTO-2")
     student = make.user("student", world["gx"])
