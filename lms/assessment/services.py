@@ -33,7 +33,7 @@ from lms.core.errors import NotFound, ValidationError, field_error
 from lms.core.extensions import db
 from lms.core.i18n import LOCALES
 from lms.core.security import require
-from lms.core.text import display
+from lms.core.text import display, fold
 
 FORMATS = ("gift", "moodlexml")
 KINDS = ("quiz", "exam", "assignment")
@@ -183,11 +183,30 @@ def get_question(course: Course, question_id: int) -> Question:
     return q
 
 
-def questions(course: Course, tag: str | None = None) -> list[Question]:
+def questions(course: Course, tag: str | None = None, q: str = "") -> list[Question]:
+    """The course's bank, optionally by tag and by a free-text search that finds substrings
+    in every language (Thai, Khmer or Chinese words inside unspaced text; ``dien`` finds
+    ``điện``) in the names, question texts and tags."""
     rows = db.session.scalars(
         select(Question).where(Question.course_id == course.id).order_by(Question.id)
     ).all()
-    return [q for q in rows if tag is None or tag in (q.tags or [])]
+    words = fold(q or "").split()
+    found = []
+    for question in rows:
+        if tag is not None and tag not in (question.tags or []):
+            continue
+        haystack = fold(
+            " ".join(
+                [
+                    question.name or "",
+                    *(question.tags or []),
+                    *(t.stem for t in question.translations),
+                ]
+            )
+        )
+        if all(word in haystack for word in words):
+            found.append(question)
+    return found
 
 
 def to_spec(question: Question, locale: str | None = None) -> QuestionSpec:

@@ -221,7 +221,8 @@ def bank(code: str):
     return render_template(
         "assessment/bank.html",
         course=course,
-        questions=services.questions(course),
+        questions=services.questions(course, q=request.args.get("q", "")[:200]),
+        query=request.args.get("q", "")[:200],
         assessments=services.assessments_of(course),
         report=report,
     )

@@ -255,3 +255,24 @@ def test_moodlexml_module_parses_cloze_codes():
     assert b2["kind"] == "choice" and b2["weight"] == 2
     assert grading.auto_fraction("cloze", spec.data, ["Nanning", "y"]) == 1.0
     assert grading.auto_fraction("cloze", spec.data, ["Nanning", "x"]) == pytest.approx(1 / 3)
+
+
+def test_bank_search_finds_substrings_in_every_script(teacher, course):
+    from lms.assessment import services as bank
+
+    gift = (
+        "::th::ภาษาไทยสำหรับการท่องเที่ยว {T}\n\n"
+        "::km::ការដាំស្រូវនៅកម្ពុជា {T}\n\n"
+        "::zh::发动机机油的检查 {T}\n\n"
+        "::vi::Kiểm tra mạch điện tử {T}\n"
+    )
+    bank.import_questions(teacher, course, "gift", gift.encode())
+
+    def names(q):
+        return {question.name for question in bank.questions(course, q=q)}
+
+    assert names("ท่องเที่ยว") == {"th"}
+    assert names("ដាំស្រូវ") == {"km"}
+    assert names("机油") == {"zh"}
+    assert names("dien tu") == {"vi"}
+    assert names("") == {"th", "km", "zh", "vi"}
