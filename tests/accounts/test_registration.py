@@ -67,10 +67,13 @@ def test_email_with_bidi_override_is_refused(db_session):
     assert err.value.errors[0]["field"] == "email"
 
 
-def test_thai_name_with_zwsp_is_kept(db_session):
+def test_thai_name_with_zwsp_is_kept_and_shown(client, db_session):
     name = "สมชาย\u200bใจดี"
-    user = services.register(services.Registration(**_form(name_native=name)))
-    assert user.name_native == name
+    resp = client.post("/register", data=_form(name_native=name, display_name=name))
+    assert resp.status_code == 302
+    user = db_session.scalar(select(User).filter_by(email="nguyen.an@example.org"))
+    assert user.name_native == name and user.display_name == name
+    assert name in client.get("/profile").get_data(as_text=True)
 
 
 def test_naming_an_institution_asks_to_join_as_pending_student(make, db_session):
