@@ -60,5 +60,8 @@ clean:
 
 # Performance figures as ratios against a baseline measured in the same run (DESIGN §8).
 .PHONY: bench
+# PostgreSQL when LMS_BENCH_DATABASE_URL names a server, else SQLite; BENCH_ARGS=--quick for a
+# small dry run. Prints a table and writes bench/results/latest.json.
 bench: install
-	$(PY) bench/hls.py
+	$(PY) -m pip install --quiet -e '.[dev,postgres,worker,bench]'
+	$(PY) bench/run.py $(BENCH_ARGS)

@@ -150,6 +150,7 @@ class Course(Translated, db.Model):
     )
 
     __table_args__ = (
+        Index("ix_courses_catalogue", "status", "published_at", "id"),
         CheckConstraint(_in("track", TRACKS), name="track_known"),
         CheckConstraint(_in("kind", KINDS), name="kind_known"),
         CheckConstraint(_in("industry", INDUSTRIES), name="industry_known"),

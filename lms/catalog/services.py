@@ -112,7 +112,6 @@ def catalogue(filters: CatalogueFilter) -> Select:
     so a page costs the same number of queries whatever its size."""
     stmt = (
         select(Course)
-        .join(Course.institution)
         .where(Course.status == "published")
         .options(selectinload(Course.translations), selectinload(Course.institution))
     )
@@ -128,6 +127,8 @@ def catalogue(filters: CatalogueFilter) -> Select:
     if filters.lang in LANGUAGES:
         langs = cast(Course.instruction_languages, String)
         stmt = stmt.where(langs.contains(f'"{filters.lang}"', autoescape=True))
+    if filters.institution or filters.country:  # join only when it filters: cheaper counts
+        stmt = stmt.join(Course.institution)
     if filters.institution:
         stmt = stmt.where(Institution.slug == filters.institution)
     if filters.country:
@@ -154,7 +155,8 @@ def catalogue(filters: CatalogueFilter) -> Select:
         )
         stmt = stmt.order_by(title_hit.desc(), Course.code)
     else:
-        stmt = stmt.order_by(Course.published_at.desc(), Course.code)
+        # newest first, served backwards by ix_courses_catalogue (no sort of every course)
+        stmt = stmt.order_by(Course.published_at.desc(), Course.id.desc())
     return stmt
 
 
