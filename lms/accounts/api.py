@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from lms.accounts import services
 from lms.accounts.models import INSTITUTION_KINDS
+from lms.accounts.throttle import login_attempts
 from lms.core.api import PageArgs, api_blueprint, auth_required, bearer_user, page_body, page_schema
 from lms.core.errors import NotAuthenticated, field_error
-from lms.core.extensions import limiter
 from lms.core.i18n import LOCALES, current_locale
 from lms.core.pagination import paginate
 from lms.core.security import Role, require
@@ -113,23 +113,8 @@ MembershipPage = page_schema(MembershipSchema, "MembershipPage")
 # ---------------------------------------------------------------------------- endpoints
 
 
-def _login_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"login:{str(email or '').strip().casefold()[:320]}"
-
-
-def _failed(response) -> bool:
-    return response.status_code == 401
-
-
-def _login_limit() -> str:
-    return current_app.config["RATELIMIT_LOGIN"]
-
-
 @blp.route("/auth/token", methods=["POST"])
-@limiter.limit(_login_limit, deduct_when=_failed)
-@limiter.limit(_login_limit, key_func=_login_key, deduct_when=_failed)
+@login_attempts
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
 def create_token(body):

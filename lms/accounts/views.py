@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     make_response,
@@ -32,8 +31,9 @@ from lms.accounts.forms import (
     zone_choices,
 )
 from lms.accounts.models import INSTITUTION_KINDS, Institution
+from lms.accounts.throttle import login_attempts
 from lms.core.errors import ValidationError, field_error
-from lms.core.extensions import db, limiter
+from lms.core.extensions import db
 from lms.core.forms import show_errors
 from lms.core.i18n import LANG_COOKIE, LANGUAGES, current_locale, normalise_locale
 from lms.core.pagination import paginate
@@ -87,21 +87,8 @@ def set_language():
     return resp
 
 
-def _login_limit() -> str:
-    return current_app.config["RATELIMIT_LOGIN"]
-
-
-def _login_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().casefold()[:320]
-
-
-def _login_failed(response) -> bool:
-    return request.method == "POST" and response.status_code == 401
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key, deduct_when=_login_failed)
+@login_attempts
 def login():
     form = LoginForm()
     if form.validate_on_submit():
