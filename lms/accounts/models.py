@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.core.db import UTCDateTime, utcnow
+from lms.core.db import UTCDateTime, one_of, utcnow
 from lms.core.extensions import db
 from lms.core.i18n import pick
 from lms.core.security import Role
@@ -117,9 +117,7 @@ class Membership(db.Model):
 
     __table_args__ = (
         UniqueConstraint("user_id", "institution_id", "role"),
-        CheckConstraint(
-            "role IN (" + ", ".join(f"'{r.value}'" for r in Role) + ")", name="role_known"
-        ),
+        CheckConstraint(one_of("role", (r.value for r in Role)), name="role_known"),
         CheckConstraint("status IN ('active', 'pending')", name="status_known"),
     )
 

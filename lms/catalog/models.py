@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import Institution, User
-from lms.core.db import UTCDateTime, utcnow
+from lms.core.db import UTCDateTime, one_of, utcnow
 from lms.core.extensions import db
 from lms.core.i18n import pick
 
@@ -56,10 +56,6 @@ ASEAN_LANGUAGES = ("vi", "th", "id", "ms", "fil", "km", "lo", "my", "ta", "pt")
 STATUSES = ("draft", "in_review", "published", "archived")
 LESSON_KINDS = ("text", "video", "document", "live", "quiz", "assignment")
 TRANSLATION_STATUSES = ("original", "machine", "reviewed")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 course_teachers = Table(
@@ -151,10 +147,10 @@ class Course(Translated, db.Model):
 
     __table_args__ = (
         Index("ix_courses_catalogue", "status", "published_at", "id"),
-        CheckConstraint(_in("track", TRACKS), name="track_known"),
-        CheckConstraint(_in("kind", KINDS), name="kind_known"),
-        CheckConstraint(_in("industry", INDUSTRIES), name="industry_known"),
-        CheckConstraint(_in("status", STATUSES), name="status_known"),
+        CheckConstraint(one_of("track", TRACKS), name="track_known"),
+        CheckConstraint(one_of("kind", KINDS), name="kind_known"),
+        CheckConstraint(one_of("industry", INDUSTRIES), name="industry_known"),
+        CheckConstraint(one_of("status", STATUSES), name="status_known"),
         CheckConstraint("aqrf_level IS NULL OR (aqrf_level BETWEEN 1 AND 8)", name="aqrf_range"),
         CheckConstraint("credits >= 0 AND learning_hours >= 0", name="amounts_positive"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
@@ -187,7 +183,7 @@ class CourseTranslation(db.Model):
 
     __table_args__ = (
         UniqueConstraint("course_id", "locale"),
-        CheckConstraint(_in("status", TRANSLATION_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", TRANSLATION_STATUSES), name="status_known"),
     )
 
 
@@ -230,7 +226,7 @@ class ModuleTranslation(db.Model):
 
     __table_args__ = (
         UniqueConstraint("module_id", "locale"),
-        CheckConstraint(_in("status", TRANSLATION_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", TRANSLATION_STATUSES), name="status_known"),
     )
 
 
@@ -259,7 +255,7 @@ class Lesson(Translated, db.Model):
 
     __table_args__ = (
         UniqueConstraint("course_id", "key"),
-        CheckConstraint(_in("kind", LESSON_KINDS), name="kind_known"),
+        CheckConstraint(one_of("kind", LESSON_KINDS), name="kind_known"),
         Index("ix_lessons_module_position", "module_id", "position"),
     )
 
@@ -282,7 +278,7 @@ class LessonTranslation(db.Model):
 
     __table_args__ = (
         UniqueConstraint("lesson_id", "locale"),
-        CheckConstraint(_in("status", TRANSLATION_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", TRANSLATION_STATUSES), name="status_known"),
     )
 
 
@@ -324,7 +320,7 @@ class CourseReview(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            _in("action", ("submitted", "approved", "returned", "archived", "reopened")),
+            one_of("action", ("submitted", "approved", "returned", "archived", "reopened")),
             name="action_known",
         ),
     )

@@ -3,6 +3,7 @@ transactions (so ``BEGIN IMMEDIATE`` can be asked for), the UTC clock, a health 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -100,3 +101,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """SQL for a CHECK constraint keeping ``column`` to known values."""
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"

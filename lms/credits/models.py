@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import Institution, User
-from lms.core.db import UTCDateTime, utcnow
+from lms.core.db import UTCDateTime, one_of, utcnow
 from lms.core.extensions import db
 from lms.core.i18n import pick
 
@@ -93,7 +93,7 @@ class CreditSystem(_Owned, db.Model):
         CheckConstraint("hours_per_credit > 0", name="hours_positive"),
         CheckConstraint("rounding_step > 0", name="step_positive"),
         CheckConstraint(
-            "rounding_mode IN (" + ", ".join(f"'{m}'" for m in ROUNDING_MODES) + ")",
+            one_of("rounding_mode", ROUNDING_MODES),
             name="rounding_known",
         ),
     )
@@ -140,7 +140,7 @@ class GradeScale(_Owned, db.Model):
         ),
         CheckConstraint("length(country) = 2", name="country_iso2"),
         CheckConstraint(
-            "direction IN (" + ", ".join(f"'{d}'" for d in DIRECTIONS) + ")",
+            one_of("direction", DIRECTIONS),
             name="direction_known",
         ),
         CheckConstraint("pass_mark > 0 AND pass_mark < 100", name="pass_mark_range"),
@@ -233,7 +233,7 @@ class Qualification(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "framework IN (" + ", ".join(f"'{f}'" for f in FRAMEWORKS) + ")",
+            one_of("framework", FRAMEWORKS),
             name="framework_known",
         ),
         CheckConstraint("aqrf_level BETWEEN 1 AND 8", name="aqrf_range"),
@@ -314,11 +314,9 @@ class CreditRecord(db.Model):
     )
 
     __table_args__ = (
+        CheckConstraint(one_of("kind", RECORD_KINDS), name="kind_known"),
         CheckConstraint(
-            "kind IN (" + ", ".join(f"'{k}'" for k in RECORD_KINDS) + ")", name="kind_known"
-        ),
-        CheckConstraint(
-            "grade_source IN (" + ", ".join(f"'{k}'" for k in GRADE_SOURCES) + ")",
+            one_of("grade_source", GRADE_SOURCES),
             name="grade_source_known",
         ),
         CheckConstraint("credits >= 0 AND hours >= 0", name="amounts_nonnegative"),

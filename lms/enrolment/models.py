@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import Institution, User
 from lms.catalog.models import Course, Lesson
-from lms.core.db import UTCDateTime, utcnow
+from lms.core.db import UTCDateTime, one_of, utcnow
 from lms.core.extensions import db
 
 MODES = ("open", "approval", "invitation", "closed")
@@ -30,10 +30,6 @@ AUDIENCES = ("institution", "public")
 STATUSES = ("pending", "enrolled", "waitlisted", "withdrawn", "rejected", "completed", "failed")
 #: statuses that hold a seat
 SEATED = ("enrolled", "completed", "failed")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class EnrolmentPolicy(db.Model):
@@ -58,8 +54,8 @@ class EnrolmentPolicy(db.Model):
     course: Mapped[Course] = relationship()
 
     __table_args__ = (
-        CheckConstraint(_in("mode", MODES), name="mode_known"),
-        CheckConstraint(_in("audience", AUDIENCES), name="audience_known"),
+        CheckConstraint(one_of("mode", MODES), name="mode_known"),
+        CheckConstraint(one_of("audience", AUDIENCES), name="audience_known"),
         CheckConstraint(
             "min_attendance_percent IS NULL OR min_attendance_percent BETWEEN 0 AND 100",
             name="attendance_range",
@@ -180,8 +176,8 @@ class Enrolment(db.Model):
 
     __table_args__ = (
         UniqueConstraint("student_id", "course_id"),
-        CheckConstraint(_in("status", STATUSES), name="status_known"),
-        CheckConstraint(_in("source", ("direct", "agreement")), name="source_known"),
+        CheckConstraint(one_of("status", STATUSES), name="status_known"),
+        CheckConstraint(one_of("source", ("direct", "agreement")), name="source_known"),
         Index("ix_enrolments_waitlist", "course_id", "status", "waitlisted_at"),
     )
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import Institution, User
 from lms.catalog.models import Course
-from lms.core.db import UTCDateTime, utcnow
+from lms.core.db import UTCDateTime, one_of, utcnow
 from lms.core.extensions import db
 from lms.core.i18n import pick
 from lms.enrolment.models import Cohort
@@ -26,10 +26,6 @@ from lms.enrolment.models import Cohort
 PROVIDERS = ("bigbluebutton", "jitsi", "external")
 EVENT_KINDS = ("join", "leave", "present")
 EVENT_SOURCES = ("platform", "bigbluebutton", "roll_call")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class LiveSession(db.Model):
@@ -72,7 +68,7 @@ class LiveSession(db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(_in("provider", PROVIDERS), name="provider_known"),
+        CheckConstraint(one_of("provider", PROVIDERS), name="provider_known"),
         CheckConstraint("duration_minutes BETWEEN 5 AND 720", name="duration_range"),
         CheckConstraint("join_opens_minutes BETWEEN 0 AND 120", name="window_range"),
     )
@@ -118,8 +114,8 @@ class AttendanceEvent(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
     __table_args__ = (
-        CheckConstraint(_in("kind", EVENT_KINDS), name="kind_known"),
-        CheckConstraint(_in("source", EVENT_SOURCES), name="source_known"),
+        CheckConstraint(one_of("kind", EVENT_KINDS), name="kind_known"),
+        CheckConstraint(one_of("source", EVENT_SOURCES), name="source_known"),
         CheckConstraint("minutes IS NULL OR minutes >= 0", name="minutes_positive"),
         Index("ix_live_attendance_session_occurrence", "session_id", "occurrence_at"),
     )

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
-from lms.core.db import UTCDateTime, utcnow
+from lms.core.db import UTCDateTime, one_of, utcnow
 from lms.core.extensions import db
 
 KINDS = ("video", "document")
@@ -31,10 +31,6 @@ DATA_SAVER = ("off", "240p", "audio")
 
 def new_id() -> str:
     return uuid.uuid4().hex
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class MediaAsset(db.Model):
@@ -83,8 +79,8 @@ class MediaAsset(db.Model):
 
     __table_args__ = (
         UniqueConstraint("owner_id", "sha256"),
-        CheckConstraint(_in("kind", KINDS), name="kind_known"),
-        CheckConstraint(_in("status", STATUSES), name="status_known"),
+        CheckConstraint(one_of("kind", KINDS), name="kind_known"),
+        CheckConstraint(one_of("status", STATUSES), name="status_known"),
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
     )
 
@@ -121,7 +117,7 @@ class MediaJob(db.Model):
     asset: Mapped[MediaAsset] = relationship(back_populates="jobs")
 
     __table_args__ = (
-        CheckConstraint(_in("status", JOB_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", JOB_STATUSES), name="status_known"),
         CheckConstraint("kind IN ('transcode', 'document')", name="kind_known"),
     )
 
@@ -172,7 +168,7 @@ class MediaUpload(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        CheckConstraint(_in("kind", KINDS), name="kind_known"),
+        CheckConstraint(one_of("kind", KINDS), name="kind_known"),
         CheckConstraint("backend IN ('local', 's3')", name="backend_known"),
         CheckConstraint("status IN ('open', 'completed', 'aborted')", name="status_known"),
     )
@@ -189,7 +185,7 @@ class MediaPreference(db.Model):
     data_saver: Mapped[str] = mapped_column(String(8), default="off")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (CheckConstraint(_in("data_saver", DATA_SAVER), name="data_saver_known"),)
+    __table_args__ = (CheckConstraint(one_of("data_saver", DATA_SAVER), name="data_saver_known"),)
 
 
 class MediaPosition(db.Model):

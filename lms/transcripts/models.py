@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import Institution, User
-from lms.core.db import UTCDateTime, utcnow
+from lms.core.db import UTCDateTime, one_of, utcnow
 from lms.core.extensions import db
 
 #: W3C Bitstring Status List v1.0 §2.1: at least 16 KiB of bits, for group privacy
@@ -94,7 +94,7 @@ class StatusList(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "purpose IN (" + ", ".join(f"'{p}'" for p in STATUS_PURPOSES) + ")",
+            one_of("purpose", STATUS_PURPOSES),
             name="purpose_known",
         ),
         CheckConstraint(f"size >= {MIN_LIST_BITS}", name="size_min"),
@@ -162,7 +162,7 @@ class Transcript(db.Model):
         UniqueConstraint("student_id", "institution_id", "version"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in TRANSCRIPT_STATUSES) + ")",
+            one_of("status", TRANSCRIPT_STATUSES),
             name="status_known",
         ),
     )
