@@ -120,7 +120,8 @@ def complete(code: str, key: str):
 @login_required
 def dashboard():
     enrolments = services.my_enrolments(current_user)
-    rows = [(e, services.progress(e) if e.status in services.ACTIVE else None) for e in enrolments]
+    progress = services.progress_of([e for e in enrolments if e.status in services.ACTIVE])
+    rows = [(e, progress.get(e.id)) for e in enrolments]
     return render_template(
         "enrolment/dashboard.html", rows=rows, upcoming=services.upcoming(current_user, enrolments)
     )
