@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from lms.core.search import outside_models
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -39,6 +41,11 @@ def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata
+
+
+def _described_by_models(name, type_, parent_names):
+    """Autogenerate leaves the search indexes alone: they live outside the models."""
+    return not outside_models(name)
 
 
 def run_migrations_offline():
@@ -85,7 +92,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            include_name=_described_by_models,
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.core.db import UTCDateTime, utcnow
 from lms.core.extensions import db
 from lms.core.i18n import pick
+from lms.core.search import part_of, searchable
 
 QUESTION_TYPES = (
     "single",
@@ -58,6 +59,8 @@ class Question(db.Model):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source_locale: Mapped[str] = mapped_column(String(16), default="en")
+    #: folded name, then tags and stems in every language (lms.core.search)
+    search_text: Mapped[str] = mapped_column(Text, default="")
     rubric_id: Mapped[int | None] = mapped_column(ForeignKey("rubrics.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -92,6 +95,13 @@ class QuestionTranslation(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="original")
 
     question: Mapped[Question] = relationship(back_populates="translations")
+
+
+searchable(
+    Question,
+    lambda q: ([q.name or ""], [*(q.tags or []), *(t.stem for t in q.translations)]),
+)
+part_of(QuestionTranslation, lambda row: row.question)
 
 
 class Rubric(db.Model):

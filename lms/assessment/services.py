@@ -28,12 +28,12 @@ from lms.assessment.models import (
 )
 from lms.assessment.spec import Problem, QuestionSpec
 from lms.catalog.models import Course, Lesson
-from lms.core import audit
+from lms.core import audit, search
 from lms.core.errors import NotFound, ValidationError, field_error
 from lms.core.extensions import db
 from lms.core.i18n import LOCALES
 from lms.core.security import require
-from lms.core.text import display, fold
+from lms.core.text import display
 
 FORMATS = ("gift", "moodlexml")
 KINDS = ("quiz", "exam", "assignment")
@@ -186,27 +186,20 @@ def get_question(course: Course, question_id: int) -> Question:
 def questions(course: Course, tag: str | None = None, q: str = "") -> list[Question]:
     """The course's bank, optionally by tag and by a free-text search that finds substrings
     in every language (Thai, Khmer or Chinese words inside unspaced text; ``dien`` finds
-    ``điện``) in the names, question texts and tags."""
-    rows = db.session.scalars(
-        select(Question).where(Question.course_id == course.id).order_by(Question.id)
-    ).all()
-    words = fold(q or "").split()
-    found = []
-    for question in rows:
-        if tag is not None and tag not in (question.tags or []):
-            continue
-        haystack = fold(
-            " ".join(
-                [
-                    question.name or "",
-                    *(question.tags or []),
-                    *(t.stem for t in question.translations),
-                ]
-            )
+    ``điện``) in the names, question texts and tags, through the search index; questions
+    whose name matches come first."""
+    stmt = select(Question).where(Question.course_id == course.id)
+    words = search.words(q)
+    if words:
+        stmt = stmt.where(search.matches(Question, words)).order_by(
+            search.rank(Question, words), Question.id
         )
-        if all(word in haystack for word in words):
-            found.append(question)
-    return found
+    else:
+        stmt = stmt.order_by(Question.id)
+    rows = db.session.scalars(stmt).all()
+    if tag is None:
+        return list(rows)
+    return [question for question in rows if tag in (question.tags or [])]
 
 
 def to_spec(question: Question, locale: str | None = None) -> QuestionSpec:

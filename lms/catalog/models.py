@@ -31,6 +31,7 @@ from lms.accounts.models import Institution, User
 from lms.core.db import UTCDateTime, one_of, utcnow
 from lms.core.extensions import db
 from lms.core.i18n import pick
+from lms.core.search import part_of, searchable
 
 TRACKS = ("zh_plus", "en_plus", "asean_plus", "vocational")
 KINDS = ("course", "resource_library", "textbook", "training_package")
@@ -118,7 +119,7 @@ class Course(Translated, db.Model):
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
-    #: folded text of every translation and the code, for substring search
+    #: folded titles and code, then every other text of every translation (lms.core.search)
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -185,6 +186,18 @@ class CourseTranslation(db.Model):
         UniqueConstraint("course_id", "locale"),
         CheckConstraint(one_of("status", TRANSLATION_STATUSES), name="status_known"),
     )
+
+
+def _course_texts(course: Course) -> tuple[list[str], list[str]]:
+    titles = [course.code, *(t.title for t in course.translations)]
+    rest = []
+    for t in course.translations:
+        rest += [t.summary, t.description, *(t.outcomes or [])]
+    return titles, rest
+
+
+searchable(Course, _course_texts)
+part_of(CourseTranslation, lambda row: row.course)
 
 
 class Module(Translated, db.Model):

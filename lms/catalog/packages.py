@@ -689,7 +689,6 @@ def _write(pkg: Package, actor: Any) -> Course:
         )
     _write_outline(pkg, course, statuses)
     _write_glossary(pkg, course)
-    services.reindex(course)
     if c.get("status", "draft") == "published" and course.status != "published":
         services.approve(actor, course, "package import", check=False)
     record(actor, "course.imported", "course", course.code, after={"created": created})

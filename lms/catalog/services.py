@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import Select, String, and_, cast, func, or_, select
+from sqlalchemy import Select, String, case, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Institution, User
@@ -32,7 +32,7 @@ from lms.catalog.models import (
     Module,
     ModuleTranslation,
 )
-from lms.core import text
+from lms.core import search, text
 from lms.core.audit import record
 from lms.core.db import utcnow
 from lms.core.errors import Conflict, NotFound, ValidationError, field_error
@@ -107,17 +107,19 @@ def catalogue(filters: CatalogueFilter) -> Select:
 
     Free text matches substrings of the folded titles, summaries, descriptions, outcomes
     and code in every language, so Thai, Khmer or Chinese words are found inside
-    unspaced text and ``dien`` finds ``điện``. Each word of the query must match; a match
-    in a title ranks first. Translations and institutions are loaded in one query each,
-    so a page costs the same number of queries whatever its size."""
+    unspaced text and ``dien`` finds ``điện``, through the search index of each database
+    (lms.core.search). Each word of the query must match; the course whose code is the
+    query ranks first, then courses matching in a title. Translations and institutions
+    are loaded in one query each, so a page costs the same number of queries whatever
+    its size."""
     stmt = (
         select(Course)
         .where(Course.status == "published")
         .options(selectinload(Course.translations), selectinload(Course.institution))
     )
-    words = [w for w in text.fold(filters.q or "").split() if w][:8]
-    for word in words:
-        stmt = stmt.where(Course.search_text.contains(word, autoescape=True))
+    words = search.words(filters.q)
+    if words:
+        stmt = stmt.where(search.matches(Course, words))
     if filters.track in TRACKS:
         stmt = stmt.where(Course.track == filters.track)
     if filters.kind in KINDS:
@@ -140,20 +142,8 @@ def catalogue(filters: CatalogueFilter) -> Select:
     if filters.max_credits is not None:
         stmt = stmt.where(Course.credits <= filters.max_credits)
     if words:
-        title_hit = (
-            select(CourseTranslation.id)
-            .where(
-                CourseTranslation.course_id == Course.id,
-                and_(
-                    *(
-                        func.lower(CourseTranslation.title).contains(w, autoescape=True)
-                        for w in words
-                    )
-                ),
-            )
-            .exists()
-        )
-        stmt = stmt.order_by(title_hit.desc(), Course.code)
+        exact_code = case((func.lower(Course.code) == " ".join(words), 0), else_=1)
+        stmt = stmt.order_by(exact_code, search.rank(Course, words), Course.code)
     else:
         # newest first, served backwards by ix_courses_catalogue (no sort of every course)
         stmt = stmt.order_by(Course.published_at.desc(), Course.id.desc())
@@ -409,7 +399,6 @@ def update_course(actor: User | None, course: Course, data: CourseData) -> Cours
         course.prerequisites = _resolve_prerequisites(data.prerequisites, course.code)
     if data.teachers is not None:
         course.teachers = _resolve_teachers(data.teachers, course.institution)
-    reindex(course)
     db.session.flush()
     return course
 
@@ -470,7 +459,6 @@ def set_course_texts(
     row.status = _check_status(status or fields.get("status") or row.status)
     if locale == course.source_locale and not row.title:
         raise field_error("title", _("Give the course a title in its source language."))
-    reindex(course)
     db.session.flush()
     return row
 
@@ -483,16 +471,7 @@ def delete_course_texts(actor: User, course: Course, locale: str) -> None:
     row = course.translation(locale)
     if row is not None:
         course.translations.remove(row)
-        reindex(course)
         db.session.flush()
-
-
-def reindex(course: Course) -> None:
-    """Refresh the folded search text from every translation and the code."""
-    parts = [course.code]
-    for t in course.translations:
-        parts += [t.title, t.summary, t.description, *(t.outcomes or [])]
-    course.search_text = text.fold(" \n".join(p for p in parts if p))
 
 
 def add_module(

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale, get_timezone
 
@@ -136,6 +139,27 @@ def html_lang(locale: str | None = None) -> str:
 def current_locale() -> str:
     """The locale id chosen for this request (``zh_Hans``, ``th`` …)."""
     return select_locale()
+
+
+def when(moment: datetime, fmt: str = "medium") -> str:
+    """A moment in the reader's time zone and language, with the zone's name in that
+    language, so a class across borders is never misread: ``1 มี.ค. 2027 09:00:00
+    (เวลาพม่า)``, ``Mar 1, 2027, 9:30:00 AM (Western Indonesia Time)``."""
+    zone, locale = get_timezone(), get_locale()
+    shown = babel_dates.format_datetime(moment, fmt, tzinfo=zone, locale=locale)
+    name = babel_dates.format_datetime(moment, "zzzz", tzinfo=zone, locale=locale)
+    return f"{shown} ({name})"
+
+
+def percent(value: Decimal | float | int | None, places: int = 1) -> str:
+    """A percentage given out of 100 (``85.67``) in the reader's locale (``85.7%``,
+    ``85,7 %``), rounded to ``places`` decimals; an empty string for no value."""
+    if value is None:
+        return ""
+    rounded = round(Decimal(str(value)), places).normalize()
+    return babel_numbers.format_percent(
+        rounded / 100, locale=get_locale(), decimal_quantization=False
+    )
 
 
 def to_user_zone(moment: datetime) -> datetime:

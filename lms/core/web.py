@@ -13,7 +13,6 @@ from flask import Flask, Response, current_app, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import (
     format_date,
-    format_datetime,
     format_decimal,
     format_number,
     format_percent,
@@ -24,7 +23,7 @@ from flask_wtf.csrf import generate_csrf
 
 from lms.core import richtext, text
 from lms.core.extensions import db
-from lms.core.i18n import LANGUAGES, current_locale, html_lang
+from lms.core.i18n import LANGUAGES, current_locale, html_lang, percent, when
 from lms.core.security import ROLE_LABELS, Role, can
 
 CSP = "; ".join(
@@ -151,13 +150,14 @@ def init_app(app: Flask) -> None:
         csrf_token=generate_csrf,
         country_name=country_name,
         role_label=role_label,
-        format_datetime=format_datetime,
+        format_datetime=when,
         format_date=format_date,
         markdown=richtext.render,
         truncate=text.truncate,
         format_number=format_number,
         format_decimal=format_decimal,
         format_percent=format_percent,
+        percent=percent,
         current_timezone=lambda: str(get_timezone()),
         nav_links=_nav_links,
     )

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from lms.accounts.models import User
 from lms.core.audit import record
 from lms.core.errors import Conflict, PermissionDenied
 from lms.core.extensions import db
+from lms.core.i18n import when
 from lms.core.security import can, require
 from lms.live import providers
 from lms.live.models import AttendanceEvent, LiveSession
@@ -64,7 +64,7 @@ def join(user: User, session: LiveSession, *, now: datetime, callback_url: str =
         raise Conflict(
             _(
                 "This session is not open yet. You can join from %(when)s.",
-                when=format_datetime(w.opens_at, "short"),
+                when=when(w.opens_at, "short"),
             ),
             slug="session-not-open",
         )
@@ -73,7 +73,7 @@ def join(user: User, session: LiveSession, *, now: datetime, callback_url: str =
             _(
                 "This session ended at %(when)s; joining is closed. "
                 "Look for the recording on the session page.",
-                when=format_datetime(w.closes_at, "short") if w.closes_at else "",
+                when=when(w.closes_at, "short") if w.closes_at else "",
             ),
             slug="session-over",
         )

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
 from dateutil.rrule import WEEKLY, rrulestr
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -24,7 +23,7 @@ from lms.core import text
 from lms.core.audit import record
 from lms.core.errors import Conflict, NotFound, ValidationError, field_error
 from lms.core.extensions import db
-from lms.core.i18n import LANGUAGES, is_timezone
+from lms.core.i18n import LANGUAGES, is_timezone, when
 from lms.core.security import require
 from lms.enrolment import services as enrolment
 from lms.enrolment.models import Enrolment
@@ -273,7 +272,7 @@ def check_double_booking(session: LiveSession) -> None:
                             "%(name)s already teaches “%(title)s” at that time (%(when)s).",
                             name=session.organiser.display_name,
                             title=other.title(session.source_locale)[0],
-                            when=format_datetime(t, "short"),
+                            when=when(t, "short"),
                         ),
                         slug="teacher-double-booked",
                     )

@@ -4,6 +4,8 @@
   "use strict";
   var rows = document.querySelectorAll("[data-media-status-url]");
   if (!rows.length || !window.fetch) return;
+  var percent = new Intl.NumberFormat(document.documentElement.lang || undefined,
+                                      { style: "percent" });
 
   function poll() {
     var pending = 0;
@@ -18,7 +20,7 @@
           var bar = row.querySelector("progress");
           if (bar) bar.value = body.progress;
           var pct = row.querySelector("[data-progress-text]");
-          if (pct) pct.textContent = body.progress + "%";
+          if (pct) pct.textContent = percent.format(body.progress / 100);
           if (body.status !== "processing") window.location.reload();
         })
         .catch(function () { /* try again next round */ });

@@ -3,13 +3,14 @@ documented order; every catalogue is complete and up to date with the source."""
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
 from lms.core import catalogs
-from lms.core.i18n import LANGUAGES, fallback_chain, normalise_locale, pick
+from lms.core.i18n import LANGUAGES, fallback_chain, normalise_locale, percent, pick, when
 from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +133,33 @@ def test_content_fallback_chain():
     assert pick({"id": "Kursus", "en": "Course"}, "ms") == ("Kursus", "id")
     assert pick({"zh_Hans": "课程"}, "th", "zh_Hans") == ("课程", "zh_Hans")
     assert pick({}, "th") == ("", None)
+
+
+@pytest.mark.parametrize(
+    "locale, zone, shown",
+    [
+        ("th", "Asia/Yangon", "1 มี.ค. 2027 09:00:00 (เวลาพม่า)"),
+        ("en", "Asia/Jakarta", "Mar 1, 2027, 9:30:00\u202fAM (Western Indonesia Time)"),
+        ("zh_Hans", "Asia/Makassar", "2027年3月1日 10:30:00 (印度尼西亚中部时间)"),
+        ("vi", "Asia/Ho_Chi_Minh", "09:30:00 1 thg 3, 2027 (Giờ Đông Dương)"),
+    ],
+)
+def test_times_show_in_the_readers_zone_with_its_name(app, monkeypatch, locale, zone, shown):
+    monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", zone)  # an anonymous reader's zone
+    with app.test_request_context(f"/?lang={locale}"):
+        assert when(datetime(2027, 3, 1, 2, 30, tzinfo=UTC)) == shown
+
+
+@pytest.mark.parametrize(
+    "locale, value, places, shown",
+    [
+        ("en", 85.67, 1, "85.7%"),
+        ("vi", "85.5", 1, "85,5%"),
+        ("pt", 100, 1, "100%"),
+        ("th", 0, 0, "0%"),
+        ("en", None, 1, ""),
+    ],
+)
+def test_percentages_in_the_readers_locale(app, locale, value, places, shown):
+    with app.test_request_context(f"/?lang={locale}"):
+        assert percent(value, places) == shown
