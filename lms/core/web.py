@@ -136,6 +136,31 @@ def _nav_links() -> list[NavLink]:
     return [link for link in NAV_LINKS if link.action is None or can(current_user, link.action)]
 
 
+@dataclass(frozen=True)
+class InstitutionLink:
+    """A link to one of an institution's pages (``endpoint`` takes the institution's
+    ``slug``), listed in the administration area for users allowed ``action`` on it.
+    Domains register theirs at start-up, so the accounts domain names none of them."""
+
+    endpoint: str
+    label: Any
+    action: str
+    order: int = 50
+
+
+INSTITUTION_LINKS: list[InstitutionLink] = []
+
+
+def add_institution_link(link: InstitutionLink) -> None:
+    if link not in INSTITUTION_LINKS:
+        INSTITUTION_LINKS.append(link)
+        INSTITUTION_LINKS.sort(key=lambda item: item.order)
+
+
+def _institution_links(institution: Any) -> list[InstitutionLink]:
+    return [link for link in INSTITUTION_LINKS if can(current_user, link.action, institution)]
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     app.after_request(_commit_or_rollback)
@@ -160,6 +185,7 @@ def init_app(app: Flask) -> None:
         percent=percent,
         current_timezone=lambda: str(get_timezone()),
         nav_links=_nav_links,
+        institution_links=_institution_links,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

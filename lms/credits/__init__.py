@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from lms.assessment import gradebook
 from lms.core.db import utcnow
-from lms.core.web import NavLink, add_nav_link
+from lms.core.web import InstitutionLink, NavLink, add_institution_link, add_nav_link
 
 
 def gradebook_percent(enrolment: Any) -> Decimal | None:
@@ -22,7 +22,7 @@ def gradebook_percent(enrolment: Any) -> Decimal | None:
 
 
 def init_app(app: Flask) -> None:
-    from lms.credits import ledger, permissions, recognition_views, views  # noqa: F401
+    from lms.credits import ledger, permissions, recognition, recognition_views, views  # noqa: F401
     from lms.enrolment.signals import enrolment_finished
 
     app.register_blueprint(views.bp)
@@ -31,3 +31,13 @@ def init_app(app: Flask) -> None:
         ledger.result_sources.insert(0, gradebook_percent)
     add_nav_link(NavLink("credits.scales", _l("Grade scales"), "admin.access", 80))
     add_nav_link(NavLink("credits.my_ledger", _l("My credits"), None, 30))
+    add_institution_link(
+        InstitutionLink(
+            "credits.recognition_queue", _l("Recognition requests"), recognition.DECIDE, 20
+        )
+    )
+    add_institution_link(
+        InstitutionLink(
+            "credits.settings", _l("Credit system and grade scale"), "credits.manage_scales", 40
+        )
+    )

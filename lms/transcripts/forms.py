@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SubmitField, TextAreaField
+from wtforms import EmailField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
 
 class VerifyForm(FlaskForm):
@@ -20,3 +21,26 @@ class VerifyForm(FlaskForm):
 
 class RotateKeyForm(FlaskForm):
     submit = SubmitField(_l("Create a new signing key"))
+
+
+class IssueForm(FlaskForm):
+    student = EmailField(
+        _l("Student's e-mail address"),
+        validators=[InputRequired(), Length(max=320)],
+        render_kw={"autocomplete": "off"},
+    )
+    submit = SubmitField(_l("Issue the transcript"))
+
+
+class ReissueForm(FlaskForm):
+    submit = SubmitField(_l("Issue a new version"))
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for revoking"),
+        validators=[InputRequired(), Length(max=1000)],
+        description=_l("Verifiers are told the transcript is revoked; the reason stays on record."),
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Revoke the transcript"))

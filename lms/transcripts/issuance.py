@@ -15,14 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Institution, User
 from lms.core.audit import record
 from lms.core.db import utcnow
-from lms.core.errors import Conflict, NotFound, field_error
+from lms.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from lms.core.extensions import db
-from lms.core.security import Role, require
+from lms.core.security import Role, can, require
 from lms.credits import ledger
 from lms.credits import services as credits
 from lms.transcripts import statuslist, verify
@@ -33,7 +34,7 @@ from lms.transcripts.credential import (
     issue_transcript,
 )
 from lms.transcripts.did import did_for
-from lms.transcripts.models import Transcript
+from lms.transcripts.models import TRANSCRIPT_STATUSES, Transcript
 
 ISSUE = "transcripts.issue"
 #: Crockford's base32: no I, L, O or U, so a printed code is read back without confusion
@@ -299,6 +300,38 @@ def transcripts_of(student: User) -> list[Transcript]:
             .order_by(Transcript.institution_id, Transcript.version.desc())
         )
     )
+
+
+def issued_by(institution: Institution, *, status: str = "", student: str = "") -> Select:
+    """The institution's transcripts, newest first (a statement to page), optionally of one
+    status and of students whose e-mail or name contains ``student``."""
+    stmt = (
+        select(Transcript)
+        .filter_by(institution_id=institution.id)
+        .options(selectinload(Transcript.student))
+        .order_by(Transcript.issued_at.desc(), Transcript.id.desc())
+    )
+    if status in TRANSCRIPT_STATUSES:
+        stmt = stmt.filter_by(status=status)
+    needle = (student or "").strip().casefold()
+    if needle:
+        stmt = stmt.join(Transcript.student).where(
+            or_(
+                User.email.contains(needle, autoescape=True),
+                func.lower(User.display_name).contains(needle, autoescape=True),
+                func.lower(User.name_latin).contains(needle, autoescape=True),
+                User.name_native.contains(needle, autoescape=True),
+            )
+        )
+    return stmt
+
+
+def readable(user: User, transcript: Transcript) -> Transcript:
+    """The transcript, if ``user`` is its student or a registrar or administrator of the
+    issuing institution; others are refused as if it did not exist."""
+    if user.id != transcript.student_id and not can(user, ISSUE, transcript.institution):
+        raise PermissionDenied()
+    return transcript
 
 
 def credential(transcript: Transcript) -> dict[str, Any]:

@@ -9,8 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.accounts import services as accounts
 from lms.core.api import api_blueprint, auth_required, bearer_user
-from lms.core.errors import NotFound, PermissionDenied
-from lms.core.security import can
+from lms.core.errors import NotFound
 from lms.transcripts import issuance, pdf
 from lms.transcripts.models import TRANSCRIPT_STATUSES, Transcript
 
@@ -52,13 +51,7 @@ class RevokeSchema(Schema):
 
 
 def _readable(transcript: Transcript) -> Transcript:
-    """The student, or registrars and administrators of the issuing institution."""
-    user = bearer_user()
-    if user.id != transcript.student_id and not can(
-        user, "transcripts.issue", transcript.institution
-    ):
-        raise PermissionDenied()
-    return transcript
+    return issuance.readable(bearer_user(), transcript)
 
 
 @blp.route("/transcripts", methods=["POST"])
