@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from lms.assessment import gradebook, models, permissions, views  # noqa: F401
+    from lms.assessment import gradebook, models, permissions, tasks, views  # noqa: F401
     from lms.catalog import signals
     from lms.enrolment import services as enrolment
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from contextlib import ExitStack
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -22,6 +23,7 @@ from lms.core import jobs
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.models import OutboxMessage
+from lms.core.schedule import periodic
 
 log = logging.getLogger("lms.mail")
 MAX_ATTEMPTS = 20
@@ -117,6 +119,13 @@ def _deliver_after_request(exc: BaseException | None) -> None:
     except Exception:  # the messages stay in the outbox; the next delivery tries again
         db.session.rollback()
         log.exception("mail delivery failed; messages stay in the outbox")
+
+
+@periodic("mail.send", every=60)
+def send_outbox(now: datetime) -> str:
+    """Send what waits in the outbox (failed messages are tried again, up to a limit)."""
+    sent, failed = deliver_pending(limit=1000)
+    return f"sent {sent}, failed {failed}"
 
 
 def init_app(app: Flask) -> None:

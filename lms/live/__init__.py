@@ -26,4 +26,4 @@ def init_app(app: Flask) -> None:
     media.register_view_check(recordings.used_in_recording)
 
 
-from lms.live import api, attendance, permissions, recordings, services, views  # noqa: E402, F401  (rules register)
+from lms.live import api, attendance, permissions, recordings, services, tasks, views  # noqa: E402, F401  (rules register)

@@ -307,3 +307,21 @@ def test_question_text_follows_reader_language(client, teacher, course, bank, st
     assert body.json["questions"][0]["stem_locale"] == "vi"
     body = client.get(f"/api/v1/attempts/{attempt.id}?lang=th", headers=bearer(client, student))
     assert body.json["questions"][0]["stem_locale"] in ("zh_Hans", "vi")
+
+
+def test_the_periodic_tick_submits_overdue_attempts(runner, teacher, course, bank, student):
+    from unittest import mock
+
+    now = utcnow()
+    quiz = make_quiz(teacher, course, bank, time_limit_minutes=5)
+    attempt = attempts.start_attempt(student, quiz, now=now)
+    attempts.save_answers(student, attempt, {bank["Pi"].id: "3.14"}, now=now)
+    with mock.patch("lms.cli.utcnow", return_value=now + timedelta(minutes=1)):
+        early = runner.invoke(args=["lms", "tick"])
+    assert early.exit_code == 0, early.output
+    assert "assessment.close-overdue: submitted 0 overdue attempt(s)" in early.output
+    with mock.patch("lms.cli.utcnow", return_value=now + timedelta(minutes=6)):
+        late = runner.invoke(args=["lms", "tick"])
+    assert "assessment.close-overdue: submitted 1 overdue attempt(s)" in late.output
+    db.session.refresh(attempt)
+    assert attempt.status == "graded" and attempt.auto_submitted and attempt.score == 1
