@@ -27,7 +27,7 @@ from lms.assessment.models import (
     Rubric,
 )
 from lms.assessment.spec import Problem, QuestionSpec
-from lms.catalog.models import Course, Lesson
+from lms.catalog.models import TRANSLATION_STATUSES, Course, Lesson
 from lms.core import audit, search
 from lms.core.errors import NotFound, ValidationError, field_error
 from lms.core.extensions import db
@@ -164,6 +164,9 @@ def translate_question(
     require(actor, "assessment.author", db.session.get(Course, question.course_id))
     if locale not in LOCALES:
         raise field_error("locale", _("Unknown language."))
+    if status not in TRANSLATION_STATUSES:
+        raise field_error("status", _("Unknown translation status."))
+    feedback = display(feedback or "", multiline=True).strip()
     stem = display(stem, multiline=True).strip()
     if not stem:
         raise field_error("stem", _("The question has no text."))
@@ -270,6 +273,16 @@ def export_questions(course: Course, fmt: str) -> tuple[bytes, list[Problem]]:
     if fmt == "moodlexml":
         return moodlexml.write(specs)
     raise field_error("format", _("The format must be gift or moodlexml."))
+
+
+def question_key(question: Question) -> str:
+    """The question as a teacher reads it: GIFT where GIFT can say it, else Moodle XML."""
+    spec = to_spec(question)
+    text, problems = gift.write([spec])
+    if not problems:
+        return text
+    body, _problems = moodlexml.write([spec])
+    return body.decode()
 
 
 # ------------------------------------------------------------------------------ rubrics

@@ -18,10 +18,10 @@ from lms.assessment.models import CATEGORIES, Attempt
 from lms.catalog import services as catalog
 from lms.catalog.models import Course
 from lms.core.db import utcnow
-from lms.core.errors import DomainError, NotFound, field_error
+from lms.core.errors import DomainError, NotFound, ValidationError, field_error
 from lms.core.export import csv_response
 from lms.core.extensions import db
-from lms.core.i18n import current_locale
+from lms.core.i18n import LANGUAGES, current_locale
 from lms.core.security import can, require
 from lms.core.storage import get_storage
 from lms.enrolment import services as enrolment
@@ -193,14 +193,16 @@ def bank(code: str):
     report = None
     if request.method == "POST":
         upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            flash(_("Please choose a file."))
+        written = request.form.get("text", "")
+        if upload is not None and upload.filename:
+            data = upload.read(services.MAX_IMPORT_BYTES + 1)
+        else:
+            data = written.encode()
+        if not data.strip():
+            flash(_("Please choose a file or write the questions."))
         else:
             report = services.import_questions(
-                current_user,
-                course,
-                request.form.get("format", ""),
-                upload.read(services.MAX_IMPORT_BYTES + 1),
+                current_user, course, request.form.get("format", ""), data
             )
             flash(
                 ngettext(
@@ -226,6 +228,41 @@ def bank(code: str):
         assessments=services.assessments_of(course),
         report=report,
     )
+
+
+@bp.route("/teach/courses/<code>/questions/<int:question_id>", methods=["GET", "POST"])
+@login_required
+def question(code: str, question_id: int):
+    """One question of the bank: its answer key (as GIFT or Moodle XML) and its text in
+    each language, with the form that adds or replaces a language's text."""
+    course = catalog.get_course(code)
+    require(current_user, "assessment.author", course)
+    item = services.get_question(course, question_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            services.translate_question(
+                current_user,
+                item,
+                request.form.get("locale", ""),
+                request.form.get("stem", ""),
+                request.form.get("feedback", ""),
+                status=request.form.get("status", "original"),
+            )
+        except ValidationError as exc:
+            errors = {e["field"]: e["message"] for e in exc.errors}
+        else:
+            flash(_("The question's text is saved."), "success")
+            return redirect(url_for("assessment.question", code=code, question_id=question_id))
+    return render_template(
+        "assessment/question.html",
+        course=course,
+        q=item,
+        key=services.question_key(item),
+        languages=LANGUAGES,
+        errors=errors,
+        form=request.form if errors else {},
+    ), (422 if errors else 200)
 
 
 def _local_time(value: str | None):
