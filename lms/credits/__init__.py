@@ -22,7 +22,14 @@ def gradebook_percent(enrolment: Any) -> Decimal | None:
 
 
 def init_app(app: Flask) -> None:
-    from lms.credits import ledger, permissions, recognition, recognition_views, views  # noqa: F401
+    from lms.credits import (  # noqa: F401
+        agreement_views,
+        ledger,
+        permissions,
+        recognition,
+        recognition_views,
+        views,
+    )
     from lms.enrolment.signals import enrolment_finished
 
     app.register_blueprint(views.bp)
@@ -34,6 +41,11 @@ def init_app(app: Flask) -> None:
     add_institution_link(
         InstitutionLink(
             "credits.recognition_queue", _l("Recognition requests"), recognition.DECIDE, 20
+        )
+    )
+    add_institution_link(
+        InstitutionLink(
+            "credits.institution_agreements", _l("Recognition agreements"), agreement_views.VIEW, 25
         )
     )
     add_institution_link(

@@ -137,3 +137,41 @@ class RecognitionDecisionForm(FlaskForm):
 
     reason = TextAreaField(_l("Reason (required when a course is not recognised)"))
     submit = SubmitField(_l("Record the decision"))
+
+
+CONVERSION_LABELS = {
+    "percent": _l("Through the result percentage, placed on our grade scale"),
+    "grade": _l("Through the grade: its representative percentage on our grade scale"),
+}
+
+
+class AgreementForm(FlaskForm):
+    """A recognition agreement: ``partner`` and ``code`` are fixed once it exists."""
+
+    partner = SelectField(_l("Partner institution (where the credit is earned)"))
+    code = StringField(_l("Agreement code"), validators=[_max(40)])
+    valid_from = StringField(_l("Valid from"), render_kw={"type": "date"})
+    valid_to = StringField(_l("Valid until"), render_kw={"type": "date"})
+    max_credits = StringField(
+        _l("Most credits a student may transfer"),
+        description=_l("Leave empty for no limit."),
+        render_kw={"inputmode": "decimal"},
+    )
+    min_percent = StringField(
+        _l("Lowest result accepted, in percent"),
+        description=_l("Leave empty to accept every pass."),
+        render_kw={"inputmode": "decimal"},
+    )
+    conversion = SelectField(
+        _l("Grade conversion"), choices=list(CONVERSION_LABELS.items()), default="percent"
+    )
+    equivalences = TextAreaField(
+        _l("Course equivalences"),
+        description=_l(
+            "One per line: the partner's course code; our course code; our course title. "
+            "For example: GX-AUTO-101; AUTO 110; Automotive basics"
+        ),
+        render_kw={"rows": 6, "spellcheck": "false"},
+    )
+    notes = TextAreaField(_l("Notes"), validators=[_max(1000)], render_kw={"rows": 3})
+    submit = SubmitField(_l("Save the agreement"))

@@ -44,6 +44,12 @@ def _manage_agreements(user: User, inst: Institution) -> bool:
     return user.has_role(inst.id, Role.REGISTRAR, Role.ADMIN)
 
 
+@rule("credits.view_agreements")
+def _view_agreements(user: User, inst: Institution) -> bool:
+    """Registrars and administrators of either party read an institution's agreements."""
+    return user.has_role(inst.id, Role.REGISTRAR, Role.ADMIN)
+
+
 @rule("credits.decide_recognition")
 def _decide_recognition(user: User, inst: Institution) -> bool:
     """Registrars and administrators of the receiving institution decide its requests."""
