@@ -19,6 +19,7 @@ from flask_babel import (
     format_percent,
     get_timezone,
 )
+from flask_compress import Compress
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -137,8 +138,38 @@ def _nav_links() -> list[NavLink]:
     return [link for link in NAV_LINKS if link.action is None or can(current_user, link.action)]
 
 
+#: text types worth compressing (images, video and fonts in woff2 are compressed already)
+COMPRESSIBLE = [
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/csv",
+    "text/calendar",
+    "text/vtt",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/problem+json",
+    "application/ld+json",
+    "application/vc+ld+json",
+    "application/xml",
+    "application/vnd.apple.mpegurl",
+    "image/svg+xml",
+]
+
+
+def _init_compression(app: Flask) -> None:
+    """zstd, Brotli or gzip, whichever the browser prefers (``Accept-Encoding``), with
+    ``Vary: Accept-Encoding``. Registered before every other response hook so it runs last,
+    over the final body and headers."""
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSIBLE)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 512)
+    Compress(app)
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
+    _init_compression(app)
     app.after_request(_commit_or_rollback)
     app.after_request(_security_headers)
     app.after_request(_static_cache)
