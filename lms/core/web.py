@@ -22,6 +22,7 @@ from flask_babel import (
 from flask_compress import Compress
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from lms.core import richtext, text
 from lms.core.extensions import db
@@ -96,6 +97,19 @@ def _static_cache(response: Response) -> Response:
     if request.endpoint == "static" and request.args.get("v"):
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+def mark_languages(value: Any) -> Markup:
+    """Template filter ``|langs``: the text with every run in another regional script than the
+    page's wrapped in ``<span lang>`` (WCAG 3.1.2), e.g. the Chinese term inside a Khmer label
+    or a name in a credential. Markup (a translated message) is taken as already escaped."""
+    if value is None:
+        return Markup("")
+    source = str(value) if isinstance(value, Markup) else str(escape(value))
+    out = []
+    for piece, lang in text.language_runs(source, html_lang()):
+        out.append(f'<span lang="{lang}">{piece}</span>' if lang else piece)
+    return Markup("".join(out))
 
 
 def country_name(code: str) -> str:
@@ -191,7 +205,9 @@ def init_app(app: Flask) -> None:
         format_percent=format_percent,
         current_timezone=lambda: str(get_timezone()),
         nav_links=_nav_links,
+        script_language=text.script_language,
     )
+    app.jinja_env.filters["langs"] = mark_languages
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
