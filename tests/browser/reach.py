@@ -18,8 +18,10 @@ from tests.live import live_server
 PASSWORD = "reach-password-1"
 COURSE = "GL-TOUR-101"
 LESSON = "greeting-thai-groups"
+QUIZ_LESSON = "greeting-quiz"
 PUBLIC_HOST = "127.0.0.1:5000"  # the seed signs outside a request: the server must agree
 LOCALES = ("th", "km", "zh_Hans")
+NO_JS_STUDENT = "reach.nojs@example.org"
 
 QUIZ_GIFT = """
 ::Greeting::How do Thai people greet a tour group politely? {
@@ -45,6 +47,7 @@ def _seed(scene: Scene):
 
         from lms.accounts import services as accounts
         from lms.assessment import services as assessment
+        from lms.catalog import services as catalog
         from lms.catalog.models import Course
         from lms.core.db import utcnow
         from lms.core.extensions import db
@@ -65,7 +68,19 @@ def _seed(scene: Scene):
         db.session.flush()
         imported = assessment.import_questions(teacher, course, "gift", QUIZ_GIFT.encode())
         assert not imported.errors, imported.errors
-        lesson = next(x for m in course.modules for x in m.lessons if x.key == LESSON)
+        module = next(m for m in course.modules if any(x.key == LESSON for x in m.lessons))
+        lesson = catalog.add_lesson(
+            None,
+            module,
+            QUIZ_LESSON,
+            "quiz",
+            {
+                "en": {"title": "Quiz: greeting a tour group"},
+                "th": {"title": "แบบทดสอบ: การต้อนรับคณะทัวร์"},
+                "zh_Hans": {"title": "测验：迎接旅游团"},
+            },
+            check=False,
+        )
         quiz = assessment.create_assessment(
             teacher,
             course,
@@ -89,6 +104,16 @@ def _seed(scene: Scene):
             )
             enrolment.enrol(user, course, now=utcnow())
             scene.students[locale] = email
+
+        accounts.create_user(  # enrols through the pages, without JavaScript
+            None,
+            email=NO_JS_STUDENT,
+            password=PASSWORD,
+            display_name="Nok",
+            role="student",
+            institution=institution,
+            locale="en",
+        )
 
         farm = db.session.scalar(select(Course).filter_by(code="KH-AGRI-101"))
         graduate = accounts.create_user(
