@@ -147,9 +147,10 @@ def scene(tmp_path_factory) -> Iterator[Scene]:
         yield state
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the reach checks (Debian's, DESIGN §11)."""
+    """Headless Chromium for one module of reach checks (Debian's, DESIGN §11); closed with
+    the module, since other modules start Playwright themselves."""
     need(Path(CHROMIUM).exists(), "Chromium (/usr/bin/chromium)")
     try:
         from playwright.sync_api import sync_playwright

@@ -8,6 +8,13 @@ import re
 
 import brotli
 
+TOKEN = re.compile(rb'name="csrf_token" value="[^"]*"')
+
+
+def same_page(a: bytes, b: bytes) -> bool:
+    """Equal but for the CSRF tokens, which carry a time stamp."""
+    return TOKEN.sub(b"", a) == TOKEN.sub(b"", b)
+
 
 def test_pages_are_compressed_when_the_browser_accepts_it(client):
     plain = client.get("/courses")
@@ -17,12 +24,12 @@ def test_pages_are_compressed_when_the_browser_accepts_it(client):
 
     zipped = client.get("/courses", headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(zipped.data) == plain.data
+    assert same_page(gzip.decompress(zipped.data), plain.data)
     assert int(zipped.headers["Content-Length"]) == len(zipped.data) < len(plain.data) / 3
 
     best = client.get("/courses", headers={"Accept-Encoding": "gzip, deflate, br"})
     assert best.headers["Content-Encoding"] == "br"
-    assert brotli.decompress(best.data) == plain.data
+    assert same_page(brotli.decompress(best.data), plain.data)
 
 
 def test_json_is_compressed_and_refused_encodings_are_respected(client):
