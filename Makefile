@@ -22,6 +22,12 @@ $(HLS_JS): lms/media/vendor.py | $(VENV)/.installed
 	$(PY) -m lms.media.vendor
 install: $(HLS_JS)
 
+# axe-core for the accessibility tests, the same way (pinned, integrity-checked, not committed).
+AXE_JS := static/vendor/axe-core/VERSION
+$(AXE_JS): tests/browser/axe.py | $(VENV)/.installed
+	$(PY) -m tests.browser.axe
+install: $(AXE_JS)
+
 i18n-compile: install
 	$(VENV)/bin/pybabel compile -d translations
 

@@ -118,3 +118,49 @@ def fold(value: str) -> str:
         base_is_latin = ch.isascii() or "LATIN" in unicodedata.name(ch, "")
         out.append(ch)
     return unicodedata.normalize("NFC", "".join(out))
+
+
+#: scripts of the region written for one language each here, and that language's BCP 47 tag
+SCRIPT_LANGUAGES = {
+    "Han": "zh",
+    "Thai": "th",
+    "Khmer": "km",
+    "Lao": "lo",
+    "Myanmar": "my",
+    "Tamil": "ta",
+}
+# a run of one script, with the spaces and punctuation inside it (not at its ends)
+_RUNS = regex.compile(
+    "|".join(
+        rf"(?P<{name}>\p{{Script={name}}}(?:[\p{{Script={name}}}\p{{Common}}\p{{Inherited}}]*"
+        rf"[\p{{Script={name}}}\p{{Inherited}}])?)"
+        for name in SCRIPT_LANGUAGES
+    )
+)
+
+
+def script_language(value: str) -> str | None:
+    """The language of the one regional script ``value`` is written in besides Latin
+    (``"南宁职业技术学院"`` → ``zh``, ``"សុភា ចាន់"`` → ``km``); ``None`` when there is none,
+    or several. For text whose language was never recorded, such as names in a credential."""
+    found = {m.lastgroup for m in _RUNS.finditer(value or "")}
+    return SCRIPT_LANGUAGES[found.pop()] if len(found) == 1 else None
+
+
+def language_runs(value: str, page_lang: str) -> list[tuple[str, str | None]]:
+    """Split ``value`` into ``(text, lang)`` pieces: each run of a regional script that is not
+    the page's language gets that script's language, the rest ``None`` (the page's)."""
+    page = page_lang.split("-")[0].lower()
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for m in _RUNS.finditer(value or ""):
+        lang = SCRIPT_LANGUAGES[m.lastgroup or ""]
+        if lang == page:
+            continue
+        if m.start() > at:
+            pieces.append((value[at : m.start()], None))
+        pieces.append((m.group(), lang))
+        at = m.end()
+    if at < len(value or ""):
+        pieces.append((value[at:], None))
+    return pieces

@@ -60,3 +60,18 @@ def test_email_normalisation():
     assert text.email("an@xn--i-kia818t.vn") == text.email("an@đại.vn") == "an@đại.vn"
     with pytest.raises(text.TextError):
         text.email("not an address")
+
+
+def test_script_language_and_runs_for_lang_attributes():
+    from lms.core.text import language_runs, script_language
+
+    assert script_language("南宁职业技术学院") == "zh"
+    assert script_language("សុភា ចាន់") == "km"
+    assert script_language("成绩单 Transcript of records") == "zh"
+    assert script_language("Somchai") is None
+    assert script_language("ไทย 中文") is None  # two scripts: unknown
+    assert language_runs("សញ្ញាបត្រ (高职专科)", "km") == [
+        ("សញ្ញាបត្រ (", None), ("高职专科", "zh"), (")", None)]
+    assert language_runs("ผ่าน: 南宁 学院, ok", "th") == [
+        ("ผ่าน: ", None), ("南宁 学院", "zh"), (", ok", None)]
+    assert language_runs("中文 only", "zh-Hans") == [("中文 only", None)]
