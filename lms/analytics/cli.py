@@ -55,11 +55,10 @@ def export(
         )
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    out = click.get_text_stream("stdout")
-    out.write("[")
+    click.echo("[", nl=False)
     for n, row in enumerate(db.session.scalars(stmt.execution_options(yield_per=500))):
-        out.write(("," if n else "") + "\n" + json.dumps(row.body, ensure_ascii=False))
-    out.write("\n]\n")
+        click.echo(("," if n else "") + "\n" + json.dumps(row.body, ensure_ascii=False), nl=False)
+    click.echo("\n]")
 
 
 @xapi_group.command("forward")
