@@ -148,3 +148,32 @@ def test_cli_forward(lrs_server, runner, three_statements):
     assert result.exit_code == 0, result.output
     assert "forwarded 3" in result.output
     assert sum(len(b) for _m, _p, _h, b in LRS.received) == 3
+
+
+def test_with_workers_one_forwarding_job_is_queued_per_transaction(app, monkeypatch, db_session):
+    from lms.analytics import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.forward_xapi, "apply_async", lambda **kw: sent.append(kw))
+    monkeypatch.setitem(app.config, "XAPI_LRS_ENDPOINT", "https://lrs.example.org/xapi/")
+    monkeypatch.setitem(app.config, "CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
+    db_session.begin()
+    for _ in range(3):  # three statements stored in one transaction
+        tasks.schedule_forwarding()
+    assert [job for job, _args in db_session.info["lms_jobs"]] == [tasks.forward_xapi]
+    assert sent == []  # nothing before the commit
+    db_session.commit()
+    assert len(sent) == 1
+    db_session.begin()
+    tasks.schedule_forwarding()  # the next transaction queues its own
+    db_session.commit()
+    assert len(sent) == 2
+
+
+def test_in_process_mode_leaves_forwarding_to_the_cron_command(app, monkeypatch, make, gx, course):
+    from lms.core.extensions import db
+
+    monkeypatch.setitem(app.config, "XAPI_LRS_ENDPOINT", "https://lrs.example.org/xapi/")
+    enrolment.enrol(make.user("student", gx), course, now=utcnow())
+    assert db.session.info.get("lms_jobs") is None  # no page waits on the LRS
+    assert statements()[0].forwarded_at is None
