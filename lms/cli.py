@@ -37,6 +37,7 @@ def beat() -> None:
 
 def init_app(app: Flask) -> None:
     from lms.accounts import cli as accounts_cli
+    from lms.analytics import cli as analytics_cli
     from lms.assessment import cli as assessment_cli
     from lms.catalog import cli as catalog_cli
     from lms.credits import cli as credits_cli
@@ -58,5 +59,6 @@ def init_app(app: Flask) -> None:
         lms_group.add_command(transcripts_cli.transcripts)
         lms_group.add_command(transcripts_cli.keys)
         lms_group.add_command(credits_cli.credits)
+        lms_group.add_command(analytics_cli.xapi_group)
         lms_group.add_command(demo.demo)
     app.cli.add_command(lms_group)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from lms.accounts.models import User
 from lms.assessment import grading
 from lms.assessment.models import Assessment, Attempt, Question, Response
+from lms.assessment.signals import attempt_graded, attempt_submitted
 from lms.catalog.models import Course
 from lms.core import audit
 from lms.core.db import serialise_writes
@@ -372,7 +373,8 @@ def _grade(attempt: Attempt, actor: User | None = None) -> None:
             pending = True
             continue
         resp.score = grading.points(frac, resp.max_score)
-    _total(attempt, pending)
+    attempt_submitted.send(attempt)
+    _total(attempt, pending, at=attempt.submitted_at)
     audit.record(
         actor,
         "attempt.submit",
@@ -387,7 +389,7 @@ def _grade(attempt: Attempt, actor: User | None = None) -> None:
     )
 
 
-def _total(attempt: Attempt, pending: bool | None = None) -> None:
+def _total(attempt: Attempt, pending: bool | None = None, at: datetime | None = None) -> None:
     if pending is None:
         pending = any(r.score is None for r in attempt.responses)
     attempt.status = "needs_grading" if pending else "graded"
@@ -395,6 +397,8 @@ def _total(attempt: Attempt, pending: bool | None = None) -> None:
         None if pending else sum((r.score or Decimal("0") for r in attempt.responses), Decimal("0"))
     )
     db.session.flush()
+    if attempt.status == "graded":
+        attempt_graded.send(attempt, at=at or _now())
 
 
 # ------------------------------------------------------------------------ manual grading

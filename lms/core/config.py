@@ -73,6 +73,33 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         "/usr/share/fonts/truetype/noto:/usr/share/fonts/opentype/noto",
         "Folders (separated by ':') searched for the Noto fonts of PDF transcripts",
     ),
+    "OUTBOUND_ALLOW_HTTP": (
+        False,
+        "Let the platform call plain http:// addresses (tests, closed networks); else https only",
+    ),
+    "OUTBOUND_PRIVATE_NETWORKS": (
+        "",
+        "Private networks (CIDR, comma-separated) the platform may call despite the SSRF "
+        "guard, e.g. an LRS on the intranet; empty allows only public addresses",
+    ),
+    "OUTBOUND_TIMEOUT": (10, "Seconds to connect to, and between bytes from, a remote server"),
+    "OUTBOUND_MAX_BYTES": (10 * 1024 * 1024, "Largest answer read from a remote server (bytes)"),
+    "XAPI_LRS_ENDPOINT": (
+        "",
+        "xAPI endpoint of a learning record store (…/xapi/); empty keeps statements local",
+    ),
+    "XAPI_LRS_USERNAME": ("", "LRS Basic-auth user name (the LRS key)"),
+    "XAPI_LRS_PASSWORD": ("", "LRS Basic-auth password (the LRS secret)"),
+    "XAPI_LRS_ALLOWED_HOSTS": (
+        "",
+        "Hosts (comma-separated) the LRS endpoint may be on; empty allows the endpoint's host",
+    ),
+    "XAPI_LRS_BATCH_SIZE": (100, "Statements sent to the LRS in one POST"),
+    "XAPI_LRS_RETRIES": (3, "Tries of one batch within a forwarding run before it waits"),
+    "XAPI_LRS_BACKOFF_SECONDS": (
+        2,
+        "First wait between tries (doubles each time, and between runs)",
+    ),
 }
 
 

@@ -33,7 +33,12 @@ from lms.enrolment.models import (
     SeatPool,
     SelectionAgreement,
 )
-from lms.enrolment.signals import enrolment_finished
+from lms.enrolment.signals import (
+    enrolment_admitted,
+    enrolment_finished,
+    lesson_completed,
+    video_progressed,
+)
 
 #: statuses that count as "in the course" (may study, holds or waits for nothing)
 ACTIVE = ("enrolled", "completed", "failed")
@@ -538,6 +543,8 @@ def _admit(enrolment: Enrolment, now: datetime) -> str:
     if _seat(enrolment):
         enrolment.status = "enrolled"
         enrolment.enrolled_at = enrolment.decided_at = now
+        db.session.flush()
+        enrolment_admitted.send(enrolment, now=now)
         return _("You are enrolled.")
     enrolment.status = "waitlisted"
     enrolment.waitlisted_at = now
@@ -620,6 +627,8 @@ def promote_waitlist(course: Course, *, now: datetime) -> list[Enrolment]:
             continue
         enrolment.status = "enrolled"
         enrolment.enrolled_at = enrolment.decided_at = now
+        db.session.flush()
+        enrolment_admitted.send(enrolment, now=now)
         record(
             None,
             "enrolment.promoted",
@@ -696,10 +705,13 @@ def complete_lesson(student: User, lesson: Lesson, *, now: datetime) -> LessonPr
     """Mark a lesson done (idempotent) and see whether the course is now completed."""
     enrolment = _require_enrolled(student, lesson)
     row = _progress_row(enrolment, lesson)
-    if row.completed_at is None:
+    first = row.completed_at is None
+    if first:
         row.completed_at = now
     touch(enrolment, now)
     db.session.flush()
+    if first:
+        lesson_completed.send(row, now=now)
     evaluate(enrolment, now=now)
     return row
 
@@ -743,9 +755,12 @@ def heartbeat(
         row.seconds_watched = int(sum(b - a for a, b in row.watched))
     row.last_heartbeat_at = now
     touch(enrolment, now)
+    db.session.flush()
+    video_progressed.send(row, duration=duration, now=now)
     if duration and row.completed_at is None and row.seconds_watched >= 0.9 * duration:
         row.completed_at = now
         db.session.flush()
+        lesson_completed.send(row, now=now)
         evaluate(enrolment, now=now)
     db.session.flush()
     return row

@@ -1,4 +1,5 @@
-"""Signals other domains may listen to (credits writes ``earned`` records on completion)."""
+"""Signals other domains may listen to (credits writes ``earned`` records on completion,
+analytics writes xAPI statements). Receivers run inside the sender's transaction."""
 
 from blinker import Namespace
 
@@ -6,3 +7,13 @@ _signals = Namespace()
 
 #: sent with the enrolment when it becomes ``completed`` or ``failed``
 enrolment_finished = _signals.signal("enrolment-finished")
+
+#: sent as ``enrolment_admitted.send(enrolment, now=…)`` when a student is given a place
+#: (enrolled at once, approved, or promoted from the waiting list)
+enrolment_admitted = _signals.signal("enrolment-admitted")
+
+#: sent as ``lesson_completed.send(progress, now=…)`` the first time a lesson is done
+lesson_completed = _signals.signal("lesson-completed")
+
+#: sent as ``video_progressed.send(progress, duration=…, now=…)`` after each video heartbeat
+video_progressed = _signals.signal("video-progressed")

@@ -30,6 +30,7 @@ from lms.live.services import (
     sessions_of,
     settings_for,
 )
+from lms.live.signals import attended
 
 
 def provider_event(
@@ -54,6 +55,8 @@ def provider_event(
     )
     db.session.add(event)
     db.session.flush()
+    if kind == "join":
+        attended.send(session, user=user, occurrence=w.occurrence, at=at, minutes=None)
     return event
 
 
@@ -106,6 +109,14 @@ def roll_call(
     for student in participants(session):
         found = enrolment.active_enrolment(student, session.course)
         if student.id in minutes and found is not None:
+            if minutes[student.id] > 0:
+                attended.send(
+                    session,
+                    user=student,
+                    occurrence=occurrence,
+                    at=now,
+                    minutes=minutes[student.id],
+                )
             enrolment.evaluate(found, now=now)
 
 

@@ -21,6 +21,7 @@ from lms.live.services import (
     occurrences,
     settings_for,
 )
+from lms.live.signals import attended
 
 
 @dataclass
@@ -89,6 +90,7 @@ def join(user: User, session: LiveSession, *, now: datetime, callback_url: str =
         )
     )
     db.session.flush()
+    attended.send(session, user=user, occurrence=w.occurrence, at=now, minutes=None)
     return JoinResult(url, w.occurrence, moderator)
 
 

@@ -8,17 +8,19 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
-import requests
 from defusedxml import ElementTree
 from flask_babel import gettext as _
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
+from lms.core import outbound
 from lms.core.errors import Conflict
 
 BBB_TIMEOUT = 10
+#: a BigBlueButton API answer is a small XML document
+BBB_MAX_BYTES = 2 * 1024 * 1024
 
 
 def bbb_checksum(call: str, query: str, secret: str, algorithm: str = "sha1") -> str:
@@ -57,11 +59,31 @@ class BigBlueButton:
         return bbb_url(self.base, call, params, self.secret)
 
     def _call(self, call: str, params: dict[str, str]):
+        """One API call through the platform's outbound guard: only the configured server's
+        host, no redirects, public addresses unless the operator allowed a private network."""
         try:
-            resp = requests.get(self.url(call, params), timeout=BBB_TIMEOUT)
-            resp.raise_for_status()
+            resp = outbound.get(
+                self.url(call, params),
+                allowed_hosts=[urlsplit(self.base).hostname or ""],
+                timeout=BBB_TIMEOUT,
+                max_bytes=BBB_MAX_BYTES,
+            )
+        except outbound.OutboundRefused as exc:
+            raise Conflict(
+                _(
+                    "The BigBlueButton server address is not allowed: %(reason)s",
+                    reason=exc.message,
+                )
+            ) from exc
+        except outbound.OutboundFailed as exc:
+            raise Conflict(
+                _("The BigBlueButton server could not be reached. Please try again shortly.")
+            ) from exc
+        try:
+            if not resp.ok:
+                raise ValueError(resp.status)
             root = ElementTree.fromstring(resp.content)
-        except (requests.RequestException, ElementTree.ParseError) as exc:
+        except (ValueError, ElementTree.ParseError) as exc:
             raise Conflict(
                 _("The BigBlueButton server could not be reached. Please try again shortly.")
             ) from exc

@@ -80,12 +80,16 @@ class StandIn(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def bbb_server():
+def bbb_server(app, monkeypatch):
+    # the stand-in listens on loopback over plain HTTP: allowed explicitly, for this test only
+    monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_HTTP", True)
+    monkeypatch.setitem(app.config, "OUTBOUND_PRIVATE_NETWORKS", "127.0.0.1/32")
     StandIn.calls, StandIn.meetings = [], {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/bigbluebutton/"
+    with app.app_context():
+        yield f"http://127.0.0.1:{server.server_address[1]}/bigbluebutton/"
     server.shutdown()
     server.server_close()
 
