@@ -40,3 +40,9 @@ def test_one_failing_job_does_not_stop_the_others(app, runner, db_session, monke
     assert result.exit_code == 1
     assert "aaa.broken: RuntimeError: boom" in result.output
     assert "mail.send: sent" in result.output
+
+
+def test_xapi_forwarding_is_periodic_and_quiet_without_an_lrs(app, runner, db_session):
+    assert "xapi.forward" in schedule.beat_schedule()
+    result = runner.invoke(args=["lms", "tick"])
+    assert "xapi.forward: no LRS configured" in result.output
