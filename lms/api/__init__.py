@@ -18,6 +18,7 @@ language with `?lang=` or `Accept-Language`. Lists are `{"items", "total", "page
 
 def _blueprints():
     from lms.accounts import api as accounts_api
+    from lms.analytics import api as analytics_api
     from lms.assessment import api as assessment_api
     from lms.catalog import api as catalog_api
     from lms.credits import api as credits_api
@@ -39,6 +40,7 @@ def _blueprints():
         credits_api.blp,
         recognition_api.blp,
         issuance_api.blp,
+        analytics_api.blp,
     ]
 
 
