@@ -122,6 +122,7 @@ def _statistics_page(stats: services.Statistics, slug: str | None):
         stats=stats,
         slug=slug,
         countries=services.student_countries(stats.institution),
+        active_days=services.ACTIVE_DAYS,
         args=_args(),
     )
 
