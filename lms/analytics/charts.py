@@ -27,13 +27,16 @@ MAX_ROWS = 24
 FONT = "12"
 
 
-def _nice_max(value: float) -> tuple[float, float]:
-    """(axis maximum, tick step) with 1-2-5 steps and about five ticks."""
+def _nice_max(value: float, whole: bool) -> tuple[float, float]:
+    """(axis maximum, tick step) with 1-2-5 steps and about five ticks; whole-number steps
+    for counts."""
     if value <= 0:
-        return 1.0, 0.25
+        return (1.0, 1.0) if whole else (1.0, 0.25)
     raw = value / 5
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if whole:
+        step = max(step, 1)
     return step * math.ceil(value / step), step
 
 
@@ -94,7 +97,12 @@ def _legend(svg: ET.Element, series: list[Column], x: int, y: int) -> None:
     for i, col in enumerate(series):
         _el(svg, "rect", x=x, y=y - 9, width=10, height=10, fill=PALETTE[i % len(PALETTE)])
         _el(svg, "text", col.label, x=x + 14, y=y)
-        x += 24 + 7 * len(col.label)
+        x += 24 + _text_width(col.label)
+
+
+def _text_width(text: str) -> int:
+    """A rough width in pixels at the chart's font size (wide CJK and Hangul characters)."""
+    return sum(12 if ord(ch) >= 0x2E80 else 7 for ch in text)
 
 
 def _bars(table, rows, label_col, series, locale, uid) -> ET.Element:
@@ -105,7 +113,7 @@ def _bars(table, rows, label_col, series, locale, uid) -> ET.Element:
     svg = _root(table, WIDTH, height, uid, len(rows))
     _legend(svg, series, left, 16)
     top_value = max((_number(r[c.key]) for r in rows for c in series), default=0)
-    axis_max, step = _nice_max(top_value)
+    axis_max, step = _nice_max(top_value, series[0].kind == "int")
     scale = plot_w / axis_max
     axis_y = top + band * len(rows)
     tick_col = series[0]
@@ -151,13 +159,13 @@ def _tick(value: float, column: Column) -> Any:
 
 
 def _line(table, rows, label_col, series, locale, uid) -> ET.Element:
-    left, right, top, bottom = 70, 24, 34, 64
+    left, right, top, bottom = 70, 40, 34, 64
     height = 300
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     svg = _root(table, WIDTH, height, uid, len(rows))
     _legend(svg, series, left, 16)
     top_value = max((_number(r[c.key]) for r in rows for c in series), default=0)
-    axis_max, step = _nice_max(top_value)
+    axis_max, step = _nice_max(top_value, series[0].kind == "int")
     axis_y = top + plot_h
     tick_col = series[0]
     ticks = _el(svg, "g", aria_hidden="true")
@@ -183,9 +191,10 @@ def _line(table, rows, label_col, series, locale, uid) -> ET.Element:
     for i, row in enumerate(rows):
         if i % every == 0 or i == n - 1:
             label = show(row[label_col.key], label_col, locale)
+            anchor = "end" if i == n - 1 and n > 1 else "middle"
             _el(
                 svg, "text", truncate(label, 12), x=f"{xs[i]:.1f}", y=axis_y + 16,
-                text_anchor="middle", aria_hidden="true",
+                text_anchor=anchor, aria_hidden="true",
             )  # fmt: skip
     for j, col in enumerate(series):
         colour = PALETTE[j % len(PALETTE)]
