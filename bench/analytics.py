@@ -13,8 +13,8 @@ each query of each dashboard (best of a few runs) through the analytics services
 * the platform statistics (every enrolment, every ledger record).
 
 Times are reported in milliseconds and as ratios against a baseline measured in the same
-run: counting every enrolment (``SELECT COUNT(*) FROM enrolments``), the least a query over
-all enrolments can cost on this machine.
+run: one hand-written GROUP BY over every enrolment joined to its student (enrolments by
+the student's country), the least a query over all enrolments costs on this machine.
 
     python bench/analytics.py [--quick] [--rounds 3]   (builds its own SQLite dataset)"""
 
@@ -38,6 +38,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import dataset  # noqa: E402
+
+#: the least a query over every enrolment and its student costs here: hand-written SQL
+BASELINE = (
+    "SELECT u.country, COUNT(*) FROM enrolments e JOIN users u ON u.id = e.student_id "
+    "GROUP BY u.country"
+)
 
 
 def _app(url: str, tmp: Path):
@@ -184,10 +190,8 @@ def measure(url: str, tmp: Path, rounds: int = 3) -> dict[str, Any]:
         lesson = services.video_lessons(course)[0]
         quiz = services.graded_assessments(course)[0]
         everyone, one_country = Filters(), Filters(country="VN")
-        baseline = best_ms(
-            lambda: db.session.execute(sa.text("SELECT COUNT(*) FROM enrolments")).scalar(), rounds
-        )
-        out["baseline_count_ms"] = baseline
+        baseline = best_ms(lambda: db.session.execute(sa.text(BASELINE)).all(), rounds)
+        out["baseline_ms"] = baseline
         parts: dict[str, Callable[[], Any]] = {
             "course.enrolments": lambda: services.enrolments_over_time(course, everyone),
             "course.funnel": lambda: services.completion_funnel(course, everyone, "en"),
@@ -220,9 +224,7 @@ def measure(url: str, tmp: Path, rounds: int = 3) -> dict[str, Any]:
             )
         timings = {name: best_ms(fn, rounds) for name, fn in parts.items()}
         out["ms"] = timings
-        out["ratio_to_count"] = {
-            k: round(v / baseline, 2) if baseline else 0 for k, v in timings.items()
-        }
+        out["ratio"] = {k: round(v / baseline, 2) if baseline else 0 for k, v in timings.items()}
         board = services.course_dashboard(course, everyone, "en")
         out["course_learners"] = board.learners
         out["rows"] = {t.key: len(t.rows) for t in board.tables}
@@ -234,14 +236,13 @@ def measure(url: str, tmp: Path, rounds: int = 3) -> dict[str, Any]:
 def lines(result: dict[str, Any]) -> list[str]:
     """Report lines for ``bench/run.py``'s table."""
     out = [
-        f"  analytics: baseline COUNT(*) over enrolments {result['baseline_count_ms']} ms; "
+        f"  analytics: baseline GROUP BY over all enrolments {result['baseline_ms']} ms; "
         f"busiest course {result['added']['course_enrolments']} enrolments"
     ]
     for name in ("course.dashboard", "course.dashboard_country", "institution.dashboard",
                  "platform.dashboard"):  # fmt: skip
         out.append(
-            f"  {name:28} {result['ms'][name]:>10} ms  "
-            f"{result['ratio_to_count'][name]:>7}× the baseline count"
+            f"  {name:28} {result['ms'][name]:>10} ms  {result['ratio'][name]:>7}× the baseline"
         )
     return out
 
