@@ -18,9 +18,6 @@ blp = api_blueprint("analytics_api", __name__, "Course analytics and platform st
 
 
 class FilterArgs(Schema):
-    cohort = fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "Only this class of the course"}
-    )
     country = fields.String(
         validate=validate.Regexp(r"^[A-Z]{2}$"),
         metadata={"description": "Only students of this country (ISO 3166-1 alpha-2)"},
@@ -28,6 +25,9 @@ class FilterArgs(Schema):
 
 
 class CourseArgs(FilterArgs):
+    cohort = fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "Only this class of the course"}
+    )
     assessment = fields.Integer(
         metadata={"description": "Assessment for item analysis and grades (default: the first)"}
     )

@@ -22,12 +22,13 @@ def _int(args: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
-def parse_filters(args: Mapping[str, str]) -> Filters:
-    """``?cohort=<id>&country=<ISO 3166 code>``; empty values mean no filter."""
+def parse_filters(args: Mapping[str, str], *, cohort: bool = True) -> Filters:
+    """``?cohort=<id>&country=<ISO 3166 code>`` (statistics pages have no class filter);
+    empty values mean no filter."""
     country = (args.get("country") or "").strip().upper() or None
     if country is not None and not _COUNTRY.match(country):
         raise field_error("country", _("Choose a country."))
-    return Filters(cohort_id=_int(args, "cohort"), country=country)
+    return Filters(cohort_id=_int(args, "cohort") if cohort else None, country=country)
 
 
 def parse_int(args: Mapping[str, str], name: str) -> int | None:

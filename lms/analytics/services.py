@@ -627,25 +627,28 @@ def course_dashboard(
     *,
     assessment_id: int | None = None,
     video_id: int | None = None,
+    only: str | None = None,
 ) -> CourseDashboard:
-    """Every table of the teacher's course analytics (permission is the caller's check)."""
+    """The tables of the teacher's course analytics — every one, or ``only`` the one with
+    that key (a download) — (permission is the caller's check)."""
     assessments = graded_assessments(course)
     assessment = next((a for a in assessments if a.id == assessment_id), None) or (
         assessments[0] if assessments else None
     )
     videos = video_lessons(course)
     video = next((v for v in videos if v.id == video_id), None) or (videos[0] if videos else None)
-    tables = [
-        enrolments_over_time(course, filters),
-        completion_funnel(course, filters, locale),
-        video_engagement(course, filters, locale),
+    builders: list[tuple[str, Any]] = [
+        ("enrolments", lambda: enrolments_over_time(course, filters)),
+        ("funnel", lambda: completion_funnel(course, filters, locale)),
+        ("video", lambda: video_engagement(course, filters, locale)),
     ]
     if video is not None:
-        tables.append(video_dropoff(course, video, filters))
+        builders.append(("dropoff", lambda: video_dropoff(course, video, filters)))
     if assessment is not None:
-        tables.append(item_analysis(assessment, filters, locale))
-        tables.append(grade_distribution(assessment, filters))
-    tables.append(attendance(course, filters, locale))
+        builders.append(("items", lambda: item_analysis(assessment, filters, locale)))
+        builders.append(("grades", lambda: grade_distribution(assessment, filters)))
+    builders.append(("attendance", lambda: attendance(course, filters, locale)))
+    tables = [build() for key, build in builders if only is None or key == only]
     return CourseDashboard(
         course, filters, learner_count(course, filters), tables, assessment, video
     )
@@ -982,18 +985,26 @@ def headline(institution: Institution | None, filters: Filters, *, now: datetime
 
 
 def statistics(
-    institution: Institution | None, filters: Filters, locale: str, *, now: datetime
+    institution: Institution | None,
+    filters: Filters,
+    locale: str,
+    *,
+    now: datetime,
+    only: str | None = None,
 ) -> Statistics:
-    """The institution's (or, with None, the platform's) statistics."""
-    tables = [
-        learners_by_country(institution, filters, now=now),
-        enrolments_by_segment(institution, filters),
-        completion_by_track(institution, filters),
-        credits_by_country_pair(institution),
-        transcripts_issued(institution),
-        quota_use(institution, locale),
+    """The institution's (or, with None, the platform's) statistics: every table, or
+    ``only`` the one with that key."""
+    builders: list[tuple[str, Any]] = [
+        ("countries", lambda: learners_by_country(institution, filters, now=now)),
+        ("segments", lambda: enrolments_by_segment(institution, filters)),
+        ("completion", lambda: completion_by_track(institution, filters)),
+        ("credits", lambda: credits_by_country_pair(institution)),
+        ("transcripts", lambda: transcripts_issued(institution)),
+        ("quotas", lambda: quota_use(institution, locale)),
     ]
-    return Statistics(institution, filters, headline(institution, filters, now=now), tables)
+    tables = [build() for key, build in builders if only is None or key == only]
+    figures = headline(institution, filters, now=now) if only is None else {}
+    return Statistics(institution, filters, figures, tables)
 
 
 def student_countries(institution: Institution | None) -> list[str]:

@@ -45,7 +45,7 @@ def index():
     )
 
 
-def _course_dashboard(code: str) -> services.CourseDashboard:
+def _course_dashboard(code: str, only: str | None = None) -> services.CourseDashboard:
     course = catalog.get_course(code)
     require(current_user, "analytics.course", course)
     return services.course_dashboard(
@@ -54,6 +54,7 @@ def _course_dashboard(code: str) -> services.CourseDashboard:
         current_locale(),
         assessment_id=forms.parse_int(request.args, "assessment"),
         video_id=forms.parse_int(request.args, "video"),
+        only=only,
     )
 
 
@@ -76,11 +77,11 @@ def course(code: str):
 @bp.get("/courses/<code>/<key>.<fmt>")
 @login_required
 def course_export(code: str, key: str, fmt: str):
-    board = _course_dashboard(code)
+    board = _course_dashboard(code, only=key)
     return _download(board.tables, key, fmt, board.course.code)
 
 
-def _statistics(slug: str | None) -> services.Statistics:
+def _statistics(slug: str | None, only: str | None = None) -> services.Statistics:
     if slug is None:
         require(current_user, "analytics.platform")
         institution = None
@@ -88,7 +89,11 @@ def _statistics(slug: str | None) -> services.Statistics:
         institution = accounts.get_institution(slug)
         require(current_user, "analytics.institution", institution)
     return services.statistics(
-        institution, forms.parse_filters(request.args), current_locale(), now=utcnow()
+        institution,
+        forms.parse_filters(request.args, cohort=False),
+        current_locale(),
+        now=utcnow(),
+        only=only,
     )
 
 
@@ -101,7 +106,7 @@ def institution(slug: str):
 @bp.get("/institutions/<slug>/<key>.<fmt>")
 @login_required
 def institution_export(slug: str, key: str, fmt: str):
-    return _download(_statistics(slug).tables, key, fmt, slug)
+    return _download(_statistics(slug, only=key).tables, key, fmt, slug)
 
 
 @bp.get("/platform")
@@ -113,7 +118,7 @@ def platform():
 @bp.get("/platform/<key>.<fmt>")
 @login_required
 def platform_export(key: str, fmt: str):
-    return _download(_statistics(None).tables, key, fmt, "platform")
+    return _download(_statistics(None, only=key).tables, key, fmt, "platform")
 
 
 def _statistics_page(stats: services.Statistics, slug: str | None):
