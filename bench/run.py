@@ -9,7 +9,9 @@ gunicorn settings on loopback, and measures, as ratios:
   0 oversold seats, 0 duplicate enrolments and 0 5xx;
 * the HLS job against the bare ffmpeg command (bench/hls.py, ≥ 0.9×);
 * the catalogue while a transcode runs against the idle catalogue (≥ 0.7×);
-* the catalogue p99 at 1,000, 10,000 and 100,000 courses (100k ÷ 1k ≤ 1.3×).
+* the catalogue p99 at 1,000, 10,000 and 100,000 courses (100k ÷ 1k ≤ 1.3×);
+* each analytics dashboard's queries against a full count of the enrolments
+  (bench/analytics.py).
 
 Uses PostgreSQL when ``LMS_BENCH_DATABASE_URL`` names a server (a fresh database is created
 and dropped), else SQLite. Prints a table and writes ``bench/results/latest.json``.
@@ -45,6 +47,7 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+import analytics  # noqa: E402
 import dataset  # noqa: E402
 import load  # noqa: E402
 
@@ -442,6 +445,8 @@ def table(results: dict[str, Any]) -> str:
                 lines.append(
                     f"  {int(size):>7,} courses        p99 {r['p99_ms']} ms  {r['rps']} req/s"
                 )
+    if "analytics" in results:
+        lines.extend(analytics.lines(results["analytics"]))
     hls = results.get("hls")
     if hls:
         lines.append(
@@ -494,6 +499,8 @@ def main() -> int:
                 results["enrolment"] = bench_enrolment(app, bare, url, seconds, args.quick)
                 log("catalogue under transcode …")
                 results["transcode"] = bench_transcode(app, url, tmp, seconds)
+            log("analytics dashboards …")
+            results["analytics"] = analytics.measure(url, tmp)
         log("catalogue p99 by size …")
         results["scaling"] = bench_scaling(tmp, seconds, sizes)
         if not args.skip_hls:

@@ -18,6 +18,7 @@ language with `?lang=` or `Accept-Language`. Lists are `{"items", "total", "page
 
 def _blueprints():
     from lms.accounts import api as accounts_api
+    from lms.analytics import api as analytics_api
     from lms.analytics import xapi_api
     from lms.assessment import api as assessment_api
     from lms.catalog import api as catalog_api
@@ -41,6 +42,7 @@ def _blueprints():
         recognition_api.blp,
         issuance_api.blp,
         xapi_api.blp,
+        analytics_api.blp,
     ]
 
 
