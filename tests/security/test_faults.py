@@ -1,0 +1,195 @@
+"""Faults (issue #12 item 3): the database dropping mid-request, the object store and the
+mail server being down. Each test shows that nothing is half-written and that the next try,
+once the component is back, succeeds."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import event, func, select
+from sqlalchemy import exc as sa_exc
+
+from lms import create_app
+from lms.accounts.models import Institution, Membership, User
+from lms.core.extensions import db, limiter
+from tests.conftest import PASSWORD, PG_URL, app_config, need
+from tests.live import fresh_pg_database
+
+# ---------------------------------------------------------------------------- database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres])])
+def own_app(request, tmp_path) -> Iterator[Flask]:
+    """An app on its own database (not the shared test transaction): the fault must really
+    end a connection, and what is committed must be read back from the database itself."""
+    with _database(request.param, tmp_path) as url:
+        app = create_app(app_config(tmp_path, url))
+        with app.app_context():
+            upgrade()
+            from lms.accounts import services
+
+            inst = services.create_institution(
+                None,
+                slug="gx-fault",
+                names={"en": "Fault College"},
+                country="CN",
+                kind="vocational_college",
+                timezone="Asia/Shanghai",
+            )
+            services.create_user(
+                None,
+                email="root@fault.test",
+                password=PASSWORD,
+                display_name="Root",
+                role="admin",
+            )
+            db.session.commit()
+            assert inst.id
+            limiter.reset()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@contextmanager
+def _database(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fault.sqlite3'}"
+        return
+    need(bool(PG_URL), "PostgreSQL (set LMS_TEST_DATABASE_URL)")
+    with fresh_pg_database(PG_URL) as url:
+        yield url
+
+
+@contextmanager
+def connection_dies_at(app: Flask, table: str) -> Iterator[list[str]]:
+    """The database connection dies just before the first INSERT into ``table``.
+
+    PostgreSQL: the server backend of the request's connection is terminated with
+    ``pg_terminate_backend`` (a real dropped connection). SQLite has no server to lose, so
+    the driver's I/O error is raised at that point instead."""
+    fired: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    admin = None
+    if engine.dialect.name == "postgresql":
+        admin = sa.create_engine(engine.url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if fired or not statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
+            return
+        fired.append(statement)
+        if admin is not None:
+            pid = cursor.connection.info.backend_pid
+            with admin.connect() as other:
+                ok = other.execute(
+                    sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}
+                ).scalar()
+            assert ok
+            return  # the statement now runs on a dead connection
+        orig = sqlite3.OperationalError("disk I/O error")
+        orig.sqlite_errorname = "SQLITE_IOERR"
+        raise sa_exc.OperationalError(statement, parameters, orig)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield fired
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        if admin is not None:
+            admin.dispose()
+
+
+def _count(app: Flask, stmt) -> int:
+    with app.app_context():
+        try:
+            return db.session.scalar(stmt) or 0
+        finally:
+            db.session.remove()
+
+
+REGISTRATION = {
+    "email": "lan@fault.test",
+    "password": "a-long-enough-password",
+    "display_name": "Nguyễn Thị Lan",
+    "country": "VN",
+    "locale": "vi",
+    "timezone": "Asia/Ho_Chi_Minh",
+    "institution": "gx-fault",
+}
+
+
+def test_database_lost_mid_registration_answers_retry_and_writes_nothing(own_app):
+    client = own_app.test_client()
+    users = select(func.count()).select_from(User).where(User.email == "lan@fault.test")
+    with connection_dies_at(own_app, "memberships") as fired:
+        # the user row is flushed first, then the membership: the connection dies between
+        resp = client.post("/register", data=REGISTRATION, headers={"Accept-Language": "vi"})
+    assert fired, "the fault was never reached"
+    assert resp.status_code == 503
+    assert resp.headers["Retry-After"] == "5"
+    page = resp.get_data(as_text=True)
+    assert "Dịch vụ tạm thời không khả dụng" in page  # the translated title
+    assert "Traceback" not in page
+    assert _count(own_app, users) == 0
+    assert _count(own_app, select(func.count()).select_from(Membership)) == 0
+    # the next request gets a working connection and succeeds
+    resp = client.post("/register", data=REGISTRATION)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:400]
+    assert _count(own_app, users) == 1
+    pending = select(func.count()).select_from(Membership).where(Membership.status == "pending")
+    assert _count(own_app, pending) == 1
+
+
+def test_database_lost_mid_api_write_answers_problem_json(own_app):
+    client = own_app.test_client()
+    token = client.post(
+        "/api/v1/auth/token", json={"email": "root@fault.test", "password": PASSWORD}
+    ).json["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
+    body = {
+        "slug": "mm-yangon",
+        "names": {"en": "Yangon Technical", "my": "ရန်ကုန်နည်းပညာ"},
+        "country": "MM",
+        "kind": "vocational_college",
+        "timezone": "Asia/Yangon",
+        "default_locale": "my",
+    }
+    institutions = (
+        select(func.count()).select_from(Institution).where(Institution.slug == "mm-yangon")
+    )
+    with connection_dies_at(own_app, "audit_events") as fired:
+        # the institution row is written, then its audit event: the connection dies between
+        resp = client.post("/api/v1/institutions", json=body, headers=headers)
+    assert fired
+    assert resp.status_code == 503
+    assert resp.mimetype == "application/problem+json"
+    assert resp.headers["Retry-After"] == "5"
+    assert resp.json["type"].endswith("/problems/database-unavailable")
+    assert resp.json["title"] == "服务暂时不可用，请稍后重试。"
+    assert _count(own_app, institutions) == 0
+    resp = client.post("/api/v1/institutions", json=body, headers=headers)
+    assert resp.status_code == 201, resp.json
+    assert _count(own_app, institutions) == 1
+
+
+def test_a_bad_query_is_not_mistaken_for_a_lost_database():
+    from lms.core.errors import database_unavailable
+
+    no_table = sqlite3.OperationalError("no such table: nope")
+    no_table.sqlite_errorname = "SQLITE_ERROR"
+    assert not database_unavailable(sa_exc.OperationalError("SELECT 1", {}, no_table))
+    busy = sqlite3.OperationalError("database is locked")
+    busy.sqlite_errorname = "SQLITE_BUSY"
+    assert database_unavailable(sa_exc.OperationalError("SELECT 1", {}, busy))
+    assert database_unavailable(sa_exc.DisconnectionError("gone"))
