@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import smtplib
 from contextlib import ExitStack
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from lms.core import jobs
 from lms.core.db import utcnow
@@ -70,18 +71,51 @@ def _send(message: OutboxMessage) -> None:
         smtp.send_message(mail)
 
 
+#: how long a sender holds a message it is sending before another may try it
+CLAIM_SECONDS = 300
+
+
+def _claim(message_id: int) -> bool:
+    """Take one waiting message for this sender: a single conditional UPDATE, committed, so
+    two senders (web request, worker, ``lms mail send``) never both send it."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
 def deliver_pending(limit: int = 100) -> tuple[int, int]:
-    """Send waiting messages; returns ``(sent, failed)``. Commits after each message, so a
-    crash half-way sends nothing twice that was recorded as sent."""
-    rows = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+    """Send waiting messages; returns ``(sent, failed)``. Each message is claimed before it
+    is sent and recorded right after, so a message is sent once even with several senders
+    at work; one whose sender died mid-way is tried again when its claim runs out."""
+    now = utcnow()
+    ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
     sent = failed = 0
-    for message in rows:
-        message.attempts += 1
+    for message_id in ids:
+        if not _claim(message_id):
+            continue
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         try:
             _send(message)
         except (OSError, smtplib.SMTPException) as exc:
@@ -91,6 +125,7 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
             message.sent_at = utcnow()
             message.last_error = ""
             sent += 1
+        message.claimed_until = None
         db.session.commit()
     return sent, failed
 

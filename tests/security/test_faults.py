@@ -4,10 +4,13 @@ once the component is back, succeeds."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +23,7 @@ from lms import create_app
 from lms.accounts.models import Institution, Membership, User
 from lms.core.extensions import db, limiter
 from tests.conftest import PASSWORD, PG_URL, app_config, need
-from tests.live import fresh_pg_database
+from tests.live import free_port, fresh_pg_database
 
 # ---------------------------------------------------------------------------- database
 
@@ -193,3 +196,74 @@ def test_a_bad_query_is_not_mistaken_for_a_lost_database():
     busy.sqlite_errorname = "SQLITE_BUSY"
     assert database_unavailable(sa_exc.OperationalError("SELECT 1", {}, busy))
     assert database_unavailable(sa_exc.DisconnectionError("gone"))
+
+
+# ---------------------------------------------------------------------------- e-mail
+
+
+class _SlowInbox:
+    """An SMTP sink that takes a moment per message, so concurrent senders overlap."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(0.3)
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def test_mail_server_down_then_back_delivers_exactly_once(own_app):
+    from aiosmtpd.controller import Controller
+
+    from lms.core import mail
+    from lms.core.models import OutboxMessage
+
+    with own_app.app_context():
+        message = mail.queue(
+            "lan@fault.test",
+            "vi",
+            "test",
+            "enrolment/waitlist_promotion",
+            student=SimpleNamespace(display_name="Lan", email="lan@fault.test"),
+            enrolment=SimpleNamespace(course=SimpleNamespace(code="GX-101")),
+            course_title="Tiếng Trung",
+        )
+        db.session.commit()
+        message_id = message.id
+        own_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_STARTTLS=False)
+        assert mail.deliver_pending() == (0, 1)  # nothing listens: kept, with the error
+        row = db.session.get(OutboxMessage, message_id)
+        assert row.sent_at is None and row.attempts == 1 and row.last_error
+        assert row.claimed_until is None  # released for the next try
+        db.session.remove()
+
+    inbox, port = _SlowInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    own_app.config["SMTP_PORT"] = port
+    results: list[tuple[int, int]] = []
+
+    def sender() -> None:
+        with own_app.app_context():
+            try:
+                results.append(mail.deliver_pending())
+            finally:
+                db.session.remove()
+
+    try:
+        threads = [threading.Thread(target=sender) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        controller.stop()
+    assert len(results) == 4
+    assert sum(sent for sent, _ in results) == 1
+    assert len(inbox.messages) == 1  # four senders at once, one delivery
+    with own_app.app_context():
+        row = db.session.get(OutboxMessage, message_id)
+        assert row.sent_at is not None and row.attempts == 2 and row.last_error == ""
+        assert mail.deliver_pending() == (0, 0)  # nothing is sent twice later either
+        db.session.remove()
