@@ -75,6 +75,16 @@ class Conflict(DomainError):
     title = _l("This conflicts with the current state")
 
 
+class Unavailable(DomainError):
+    """A service the platform depends on (the object store, …) cannot be reached just now;
+    nothing was changed and the same request may be sent again shortly."""
+
+    status = 503
+    slug = "unavailable"
+    title = _l("The service is temporarily unavailable. Please try again shortly.")
+    retry_after = 30
+
+
 def field_error(field: str, message: str) -> ValidationError:
     """A validation error about one field, for forms and the API alike."""
     return ValidationError(message, errors=[{"field": field, "message": message}])
@@ -152,14 +162,19 @@ def _render(
 def handle_domain_error(exc: DomainError):
     db.session.rollback()
     if wants_problem_json():
-        return problem(exc.status, exc.slug, str(exc.title), exc.message, exc.errors)
-    return render_template(
-        "errors/error.html",
-        status=exc.status,
-        title=str(exc.title),
-        detail=exc.message,
-        errors=exc.errors,
-    ), exc.status
+        resp = problem(exc.status, exc.slug, str(exc.title), exc.message, exc.errors)
+    else:
+        page = render_template(
+            "errors/error.html",
+            status=exc.status,
+            title=str(exc.title),
+            detail=exc.message,
+            errors=exc.errors,
+        )
+        resp = Response(page, status=exc.status, mimetype="text/html")
+    if getattr(exc, "retry_after", None):
+        resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
 
 
 def handle_http_error(exc: HTTPException):

@@ -20,12 +20,16 @@ import re
 import shutil
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
+
+from lms.core.errors import Unavailable
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*")
 
@@ -233,6 +237,55 @@ class LocalStorage(Storage):
         return path if path.is_file() else None
 
 
+class StoreUnavailable(Unavailable):
+    slug = "storage-unavailable"
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """Turn "the store cannot be reached" (after boto3's own retries) into a clear, translated
+    503; other errors (a missing key, access denied) keep their meaning."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    try:
+        yield
+    except (BotoConnectionError, HTTPClientError) as exc:
+        raise StoreUnavailable(_unavailable_message()) from exc
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status in (500, 502, 503, 504):
+            raise StoreUnavailable(_unavailable_message()) from exc
+        raise
+
+
+def _unavailable_message() -> str:
+    return _("The file store cannot be reached just now. Nothing was saved; please try again.")
+
+
+class _GuardedClient:
+    """A boto3 client whose calls go through ``_store_errors``."""
+
+    def __init__(self, client: Any):
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr) or name.startswith("generate_presigned"):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with _store_errors():
+                return attr(*args, **kwargs)
+
+        return call
+
+
+def _guarded_iter(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    with _store_errors():
+        yield from make()
+
+
 class S3Storage(Storage):
     name = "s3"
     supports_presigned_upload = True
@@ -272,6 +325,7 @@ class S3Storage(Storage):
             if self.public_endpoint_url != self.endpoint_url
             else self.client
         )
+        self.client = _GuardedClient(self.client)
 
     @staticmethod
     def _missing(exc: Exception) -> bool:
@@ -326,7 +380,10 @@ class S3Storage(Storage):
 
     def _iter_keys(self, prefix: str) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=check_key(prefix) + "/"):
+        pages = _guarded_iter(
+            lambda: paginator.paginate(Bucket=self.bucket, Prefix=check_key(prefix) + "/")
+        )
+        for page in pages:
             for item in page.get("Contents", []):
                 yield item["Key"]
 

@@ -22,8 +22,9 @@ from sqlalchemy import exc as sa_exc
 from lms import create_app
 from lms.accounts.models import Institution, Membership, User
 from lms.core.extensions import db, limiter
-from tests.conftest import PASSWORD, PG_URL, app_config, need
+from tests.conftest import PASSWORD, PG_URL, app_config, bearer, need
 from tests.live import free_port, fresh_pg_database
+from tests.media.conftest import moto_server, s3_store  # noqa: F401  (fixture)
 
 # ---------------------------------------------------------------------------- database
 
@@ -267,3 +268,83 @@ def test_mail_server_down_then_back_delivers_exactly_once(own_app):
         assert row.sent_at is not None and row.attempts == 2 and row.last_error == ""
         assert mail.deliver_pending() == (0, 0)  # nothing is sent twice later either
         db.session.remove()
+
+
+# ---------------------------------------------------------------------------- object store
+
+
+@pytest.fixture
+def stores(app, moto_server, tmp_path):  # noqa: F811
+    """The same bucket twice: through the running S3 server, and through a closed port (the
+    store being down). ``use(store)`` switches the app between them."""
+    from lms.core.storage import S3Storage
+
+    up = s3_store(moto_server, tmp_path / "scratch")
+    down = S3Storage(
+        bucket=up.bucket,
+        scratch=tmp_path / "scratch",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        access_key_id="testing",
+        secret_access_key="testing",
+    )
+    previous = app.extensions.get("lms.storage")
+
+    def use(store):
+        app.extensions["lms.storage"] = store
+
+    try:
+        yield up, down, use
+    finally:
+        if previous is None:
+            app.extensions.pop("lms.storage", None)
+        else:
+            app.extensions["lms.storage"] = previous
+
+
+def test_object_store_down_refuses_clearly_and_the_upload_completes_later(
+    app, client, make, db_session, stores
+):
+    from lms.media.models import MediaAsset, MediaUpload
+    from tests.media.test_uploads import _http_put, _pdf
+
+    up, down, use = stores
+    inst = make.institution(slug="gx-store")
+    teacher = make.user("teacher", inst, locale="vi")
+    headers = bearer(client, teacher)
+    headers["Accept-Language"] = "vi"
+    data = _pdf(b"Bai giang")
+    start = {"kind": "document", "filename": "bai-giang.pdf", "size": len(data)}
+
+    use(down)
+    resp = client.post("/api/v1/media/uploads", json=start, headers=headers)
+    assert resp.status_code == 503, resp.json
+    assert resp.mimetype == "application/problem+json"
+    assert resp.json["type"].endswith("/problems/storage-unavailable")
+    assert resp.json["title"] == "Dịch vụ tạm thời không khả dụng. Vui lòng thử lại sau ít phút."
+    assert "Traceback" not in resp.get_data(as_text=True)
+    assert resp.headers["Retry-After"]
+    assert db_session.scalar(select(func.count()).select_from(MediaUpload)) == 0
+
+    use(up)
+    resp = client.post("/api/v1/media/uploads", json=start, headers=headers)
+    assert resp.status_code == 201, resp.json
+    upload_id = resp.json["id"]
+    base = f"/api/v1/media/uploads/{upload_id}"
+    [part] = client.post(f"{base}/parts", json={"part_numbers": [1]}, headers=headers).json["parts"]
+    _http_put(part["url"], data)
+
+    use(down)  # the store goes away before the upload is completed
+    resp = client.post(f"{base}/complete", headers=headers)
+    assert resp.status_code == 503
+    assert resp.json["type"].endswith("/problems/storage-unavailable")
+    assert db_session.scalar(select(func.count()).select_from(MediaAsset)) == 0
+    upload = db_session.get(MediaUpload, upload_id)
+    assert upload.status == "open" and upload.asset_id is None
+
+    use(up)  # back: the same upload completes, from the part the store kept
+    resp = client.post(f"{base}/complete", headers=headers)
+    assert resp.status_code == 202, resp.json
+    asset = db_session.get(MediaAsset, resp.json["id"])
+    assert asset.status == "ready" and up.read_bytes(asset.original_key) == data
+    assert db_session.scalar(select(func.count()).select_from(MediaAsset)) == 1
+    assert client.post(f"{base}/complete", headers=headers).json["id"] == asset.id
