@@ -13,6 +13,7 @@ import smtplib
 from contextlib import ExitStack
 from datetime import timedelta
 from email.message import EmailMessage
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, render_template
@@ -20,7 +21,7 @@ from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 
 from lms.core import jobs
-from lms.core.db import utcnow
+from lms.core.db import serialise_writes, utcnow
 from lms.core.extensions import db
 from lms.core.models import OutboxMessage
 
@@ -52,7 +53,7 @@ def queue(to_address: str, locale: str, kind: str, template: str, **context: Any
     return message
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: Any) -> None:
     cfg = current_app.config
     if not cfg.get("SMTP_HOST"):
         log.info("mail to %s: %s\n%s", message.to_address, message.subject, message.body)
@@ -78,6 +79,7 @@ CLAIM_SECONDS = 300
 def _claim(message_id: int) -> bool:
     """Take one waiting message for this sender: a single conditional UPDATE, committed, so
     two senders (web request, worker, ``lms mail send``) never both send it."""
+    serialise_writes()  # SQLite: take the write lock before reading what is claimed
     now = utcnow()
     claimed = db.session.execute(
         update(OutboxMessage)
@@ -111,21 +113,32 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
+    db.session.commit()  # end the read, so claiming begins a fresh transaction
     sent = failed = 0
     for message_id in ids:
         if not _claim(message_id):
             continue
-        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        row = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        message = SimpleNamespace(
+            to_address=row.to_address, locale=row.locale, subject=row.subject, body=row.body
+        )
+        db.session.commit()  # hold no transaction while the mail server answers
+        outcome: dict[str, Any] = {"claimed_until": None}
         try:
             _send(message)
         except (OSError, smtplib.SMTPException) as exc:
-            message.last_error = str(exc)[:500]
+            outcome["last_error"] = str(exc)[:500]
             failed += 1
         else:
-            message.sent_at = utcnow()
-            message.last_error = ""
+            outcome.update(sent_at=utcnow(), last_error="")
             sent += 1
-        message.claimed_until = None
+        serialise_writes()
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(**outcome)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     return sent, failed
 
