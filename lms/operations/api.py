@@ -48,6 +48,20 @@ class AuditEventSchema(Schema):
 AuditEventPage = page_schema(AuditEventSchema, "AuditEventPage")
 
 
+PersonalDataSchema = type(
+    "PersonalDataSchema",
+    (Schema,),
+    {
+        "__doc__": "Everything held about a person; each list holds one kind of record.",
+        "format": fields.String(required=True, metadata={"enum": ["lms-personal-data"]}),
+        "format_version": fields.Integer(required=True),
+        "generated_at": fields.String(required=True),
+        "profile": fields.Dict(required=True),
+        **{name: fields.List(fields.Dict(), required=True) for name in privacy.SECTIONS},
+    },
+)
+
+
 class EraseRequest(Schema):
     confirm_email = fields.String(
         required=True,
@@ -73,7 +87,7 @@ def list_audit_events(args):
 
 
 @blp.route("/me/personal-data", methods=["GET"])
-@blp.response(200, fields.Dict())
+@blp.response(200, PersonalDataSchema)
 @auth_required
 def my_personal_data():
     """Everything the platform holds about you (secrets left out)."""
@@ -82,7 +96,7 @@ def my_personal_data():
 
 
 @blp.route("/users/<int:user_id>/personal-data", methods=["GET"])
-@blp.response(200, fields.Dict())
+@blp.response(200, PersonalDataSchema)
 @auth_required
 def user_personal_data(user_id):
     """A person's data, for an administrator of their institution."""

@@ -34,6 +34,22 @@ from lms.transcripts.models import Transcript
 #: columns never exported (secrets, or bulk that is not about the person)
 _NEVER = {"password_hash", "token_hash", "token", "signed_credential", "snapshot", "layout"}
 FORMAT_VERSION = 1
+#: the lists of an export, in order
+SECTIONS = (
+    "memberships",
+    "enrolments",
+    "progress",
+    "attempts",
+    "responses",
+    "manual_grades",
+    "credit_records",
+    "recognition_requests",
+    "transcripts",
+    "attendance",
+    "media_assets",
+    "playback_positions",
+    "audit_events",
+)
 
 
 def _plain(value: Any) -> Any:
