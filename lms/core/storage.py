@@ -97,6 +97,10 @@ class Storage(ABC):
     def list(self, prefix: str) -> list[str]:
         """Every key under ``prefix`` (a folder-like prefix, without trailing slash)."""
 
+    @abstractmethod
+    def all_keys(self) -> Iterator[str]:
+        """Every object's key, in no particular order (backups)."""
+
     def delete_prefix(self, prefix: str) -> None:
         for key in self.list(prefix):
             self.delete(key)
@@ -213,6 +217,12 @@ class LocalStorage(Storage):
             for p in base.rglob("*")
             if p.is_file() and not p.name.startswith(".tmp-")
         )
+
+    def all_keys(self) -> Iterator[str]:
+        for path in self.root.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and not path.is_symlink() and _KEY.fullmatch(key):
+                yield key
 
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self._path(prefix), ignore_errors=True)
@@ -389,6 +399,12 @@ class S3Storage(Storage):
 
     def list(self, prefix: str) -> list[str]:
         return sorted(self._iter_keys(prefix))
+
+    def all_keys(self) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in _guarded_iter(lambda: paginator.paginate(Bucket=self.bucket)):
+            for item in page.get("Contents", []):
+                yield item["Key"]
 
     def delete_prefix(self, prefix: str) -> None:
         keys = self.list(prefix)
