@@ -255,18 +255,30 @@ class StoreUnavailable(Unavailable):
 def _store_errors() -> Iterator[None]:
     """Turn "the store cannot be reached" (after boto3's own retries) into a clear, translated
     503; other errors (a missing key, access denied) keep their meaning."""
+    try:
+        yield
+    except Exception as exc:
+        if _unreachable(exc):
+            raise StoreUnavailable(_unavailable_message()) from exc
+        raise
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    """True when ``exc`` (or what it wraps, as boto3's transfer errors do) is a connection
+    failure or a 5xx answer from the store."""
     from botocore.exceptions import ClientError, HTTPClientError
     from botocore.exceptions import ConnectionError as BotoConnectionError
 
-    try:
-        yield
-    except (BotoConnectionError, HTTPClientError) as exc:
-        raise StoreUnavailable(_unavailable_message()) from exc
-    except ClientError as exc:
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if status in (500, 502, 503, 504):
-            raise StoreUnavailable(_unavailable_message()) from exc
-        raise
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, BotoConnectionError | HTTPClientError):
+            return True
+        if isinstance(exc, ClientError):
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return status in (500, 502, 503, 504)
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 def _unavailable_message() -> str:

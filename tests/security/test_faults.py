@@ -287,6 +287,21 @@ def stores(app, moto_server, tmp_path):  # noqa: F811
         access_key_id="testing",
         secret_access_key="testing",
     )
+    # the same client the app builds, retrying once instead of five times (a quicker test)
+    import boto3
+    from botocore.config import Config
+
+    from lms.core.storage import _GuardedClient
+
+    down.client = _GuardedClient(
+        boto3.session.Session(
+            region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        ).client(
+            "s3",
+            endpoint_url=down.endpoint_url,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+    )
     previous = app.extensions.get("lms.storage")
 
     def use(store):
@@ -304,6 +319,7 @@ def stores(app, moto_server, tmp_path):  # noqa: F811
 def test_object_store_down_refuses_clearly_and_the_upload_completes_later(
     app, client, make, db_session, stores
 ):
+    from lms.core.storage import StoreUnavailable
     from lms.media.models import MediaAsset, MediaUpload
     from tests.media.test_uploads import _http_put, _pdf
 
@@ -324,6 +340,15 @@ def test_object_store_down_refuses_clearly_and_the_upload_completes_later(
     assert "Traceback" not in resp.get_data(as_text=True)
     assert resp.headers["Retry-After"]
     assert db_session.scalar(select(func.count()).select_from(MediaUpload)) == 0
+    # every way of reaching the store says the same (uploads through boto3's transfer too)
+    for call in (
+        lambda: down.put_bytes("media/x/original", b"x"),
+        lambda: down.list("media"),
+        lambda: down.read_bytes("media/x/original"),
+        lambda: list(down.all_keys()),
+    ):
+        with pytest.raises(StoreUnavailable):
+            call()
 
     use(up)
     resp = client.post("/api/v1/media/uploads", json=start, headers=headers)
