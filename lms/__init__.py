@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import api, cli
 from lms.core import config as _config
-from lms.core import errors, jobs, mail, web
+from lms.core import errors, jobs, logs, mail, web
 from lms.core.db import configure_engine, ping
 from lms.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.core.i18n import select_locale, select_timezone
@@ -27,6 +27,7 @@ DOMAINS = (
     "lms.credits",
     "lms.transcripts",
     "lms.analytics",
+    "lms.operations",
 )
 
 
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    logs.init_app(app)
     errors.register(app)
     web.init_app(app)
     jobs.init_app(app)

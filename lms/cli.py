@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     from lms.enrolment import cli as enrolment_cli
     from lms.live import cli as live_cli
     from lms.media import cli as media_cli
+    from lms.operations import cli as operations_cli
     from lms.transcripts import cli as transcripts_cli
 
     if "users" not in lms_group.commands:  # once, however many apps are created
@@ -61,4 +62,6 @@ def init_app(app: Flask) -> None:
         lms_group.add_command(credits_cli.credits)
         lms_group.add_command(analytics_cli.xapi_group)
         lms_group.add_command(demo.demo)
+        lms_group.add_command(operations_cli.backup)
+        lms_group.add_command(operations_cli.restore)
     app.cli.add_command(lms_group)

@@ -69,6 +69,8 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         "instance/key_encryption_key if unset",
     ),
     "RATELIMIT_VERIFY": ("60 per minute", "Credential verifications allowed per client address"),
+    "LOG_FORMAT": ("text", "Log format on stderr: text, or json (one object per line)"),
+    "LOG_LEVEL": ("INFO", "Lowest level logged (DEBUG, INFO, WARNING, ERROR)"),
     "FONT_DIRS": (
         "/usr/share/fonts/truetype/noto:/usr/share/fonts/opentype/noto",
         "Folders (separated by ':') searched for the Noto fonts of PDF transcripts",

@@ -13,6 +13,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from lms.core.extensions import db
@@ -71,6 +73,16 @@ class Conflict(DomainError):
     status = 409
     slug = "conflict"
     title = _l("This conflicts with the current state")
+
+
+class Unavailable(DomainError):
+    """A service the platform depends on (the object store, …) cannot be reached just now;
+    nothing was changed and the same request may be sent again shortly."""
+
+    status = 503
+    slug = "unavailable"
+    title = _l("The service is temporarily unavailable. Please try again shortly.")
+    retry_after = 30
 
 
 def field_error(field: str, message: str) -> ValidationError:
@@ -150,14 +162,19 @@ def _render(
 def handle_domain_error(exc: DomainError):
     db.session.rollback()
     if wants_problem_json():
-        return problem(exc.status, exc.slug, str(exc.title), exc.message, exc.errors)
-    return render_template(
-        "errors/error.html",
-        status=exc.status,
-        title=str(exc.title),
-        detail=exc.message,
-        errors=exc.errors,
-    ), exc.status
+        resp = problem(exc.status, exc.slug, str(exc.title), exc.message, exc.errors)
+    else:
+        page = render_template(
+            "errors/error.html",
+            status=exc.status,
+            title=str(exc.title),
+            detail=exc.message,
+            errors=exc.errors,
+        )
+        resp = Response(page, status=exc.status, mimetype="text/html")
+    if getattr(exc, "retry_after", None):
+        resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
 
 
 def handle_http_error(exc: HTTPException):
@@ -183,6 +200,66 @@ def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
     return _render(500, str(_HTTP_TITLES[500]), str(_HTTP_TITLES[500]))
+
+
+#: seconds a client is asked to wait before retrying after the database went away
+RETRY_AFTER_SECONDS = 5
+# PostgreSQL error classes worth a retry: connection exceptions (08…), the server shutting
+# down or killing the backend (57P0x), serialisation failures and deadlocks.
+_RETRYABLE_PG_CODES = ("08", "57P01", "57P02", "57P03", "40001", "40P01", "55P03")
+_RETRYABLE_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database dropped or is briefly unusable (a retry may
+    succeed), as opposed to a bug such as a bad query."""
+    if isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or ""
+    if code and code.startswith(_RETRYABLE_PG_CODES):
+        return True
+    sqlite_name = getattr(exc.orig, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name.startswith(_RETRYABLE_SQLITE)
+    # a driver error without a SQLSTATE is a transport failure (the server went away)
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError) and not code
+
+
+def handle_database_error(exc: Exception):
+    """The database went away mid-request: everything the request wrote is rolled back
+    (the transaction never committed), the session is reset so the next request gets a
+    fresh connection (``pool_pre_ping`` checks it), and the client is told to retry."""
+    if not database_unavailable(exc):
+        return handle_unexpected(exc)
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc,
+    )
+    try:
+        db.session.rollback()  # an invalidated connection is discarded by the pool
+    except Exception:
+        log.debug("rollback after a lost connection failed", exc_info=True)
+    title = str(_HTTP_TITLES[503])
+    detail = _("The database is briefly unavailable. Nothing was saved; please try again.")
+    if wants_problem_json():
+        resp = problem(503, "database-unavailable", title, detail)
+    else:
+        try:
+            page = render_template(
+                "errors/error.html", status=503, title=title, detail=detail, errors=[]
+            )
+        except Exception:  # the layout needs the database (the signed-in user) and it is down
+            db.session.rollback()
+            page = f"<!doctype html><title>{escape(title)}</title><p>{escape(detail)}</p>"
+        resp = Response(page, status=503, mimetype="text/html")
+    resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return resp
 
 
 def _webargs_errors(exc: HTTPException) -> list[dict[str, str]]:
@@ -254,4 +331,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(sa_exc.OperationalError, handle_database_error)
+    app.register_error_handler(sa_exc.InterfaceError, handle_database_error)
+    app.register_error_handler(sa_exc.DisconnectionError, handle_database_error)
+    app.register_error_handler(sa_exc.TimeoutError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

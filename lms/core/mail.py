@@ -11,16 +11,17 @@ from __future__ import annotations
 import logging
 import smtplib
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from lms.core import jobs
-from lms.core.db import utcnow
+from lms.core.db import serialise_writes, utcnow
 from lms.core.extensions import db
 from lms.core.models import OutboxMessage
 from lms.core.schedule import periodic
@@ -53,7 +54,7 @@ def queue(to_address: str, locale: str, kind: str, template: str, **context: Any
     return message
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: Any) -> None:
     cfg = current_app.config
     if not cfg.get("SMTP_HOST"):
         log.info("mail to %s: %s\n%s", message.to_address, message.subject, message.body)
@@ -72,27 +73,73 @@ def _send(message: OutboxMessage) -> None:
         smtp.send_message(mail)
 
 
+#: how long a sender holds a message it is sending before another may try it
+CLAIM_SECONDS = 300
+
+
+def _claim(message_id: int) -> bool:
+    """Take one waiting message for this sender: a single conditional UPDATE, committed, so
+    two senders (web request, worker, ``lms mail send``) never both send it."""
+    serialise_writes()  # SQLite: take the write lock before reading what is claimed
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
 def deliver_pending(limit: int = 100) -> tuple[int, int]:
-    """Send waiting messages; returns ``(sent, failed)``. Commits after each message, so a
-    crash half-way sends nothing twice that was recorded as sent."""
-    rows = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+    """Send waiting messages; returns ``(sent, failed)``. Each message is claimed before it
+    is sent and recorded right after, so a message is sent once even with several senders
+    at work; one whose sender died mid-way is tried again when its claim runs out."""
+    now = utcnow()
+    ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
+    db.session.commit()  # end the read, so claiming begins a fresh transaction
     sent = failed = 0
-    for message in rows:
-        message.attempts += 1
+    for message_id in ids:
+        if not _claim(message_id):
+            continue
+        row = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        message = SimpleNamespace(
+            to_address=row.to_address, locale=row.locale, subject=row.subject, body=row.body
+        )
+        db.session.commit()  # hold no transaction while the mail server answers
+        outcome: dict[str, Any] = {"claimed_until": None}
         try:
             _send(message)
         except (OSError, smtplib.SMTPException) as exc:
-            message.last_error = str(exc)[:500]
+            outcome["last_error"] = str(exc)[:500]
             failed += 1
         else:
-            message.sent_at = utcnow()
-            message.last_error = ""
+            outcome.update(sent_at=utcnow(), last_error="")
             sent += 1
+        serialise_writes()
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(**outcome)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     return sent, failed
 

@@ -14,7 +14,8 @@ from lms.core.extensions import db
 
 class AuditEvent(db.Model):
     """Who did what to which object, with before / after, when and from where. Append-only:
-    the ORM refuses updates and deletes, and on PostgreSQL a trigger refuses them too."""
+    the ORM refuses updates and deletes, and a trigger in the database (PostgreSQL and
+    SQLite) refuses them too."""
 
     __tablename__ = "audit_events"
 
@@ -56,3 +57,5 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    #: while in the future, one sender holds the message (so two never send it both)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

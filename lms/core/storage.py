@@ -20,12 +20,16 @@ import re
 import shutil
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
+
+from lms.core.errors import Unavailable
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*")
 
@@ -92,6 +96,10 @@ class Storage(ABC):
     @abstractmethod
     def list(self, prefix: str) -> list[str]:
         """Every key under ``prefix`` (a folder-like prefix, without trailing slash)."""
+
+    @abstractmethod
+    def all_keys(self) -> Iterator[str]:
+        """Every object's key, in no particular order (backups)."""
 
     def delete_prefix(self, prefix: str) -> None:
         for key in self.list(prefix):
@@ -210,6 +218,12 @@ class LocalStorage(Storage):
             if p.is_file() and not p.name.startswith(".tmp-")
         )
 
+    def all_keys(self) -> Iterator[str]:
+        for path in self.root.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and not path.is_symlink() and _KEY.fullmatch(key):
+                yield key
+
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self._path(prefix), ignore_errors=True)
 
@@ -231,6 +245,67 @@ class LocalStorage(Storage):
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)
         return path if path.is_file() else None
+
+
+class StoreUnavailable(Unavailable):
+    slug = "storage-unavailable"
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """Turn "the store cannot be reached" (after boto3's own retries) into a clear, translated
+    503; other errors (a missing key, access denied) keep their meaning."""
+    try:
+        yield
+    except Exception as exc:
+        if _unreachable(exc):
+            raise StoreUnavailable(_unavailable_message()) from exc
+        raise
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    """True when ``exc`` (or what it wraps, as boto3's transfer errors do) is a connection
+    failure or a 5xx answer from the store."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, BotoConnectionError | HTTPClientError):
+            return True
+        if isinstance(exc, ClientError):
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return status in (500, 502, 503, 504)
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _unavailable_message() -> str:
+    return _("The file store cannot be reached just now. Nothing was saved; please try again.")
+
+
+class _GuardedClient:
+    """A boto3 client whose calls go through ``_store_errors``."""
+
+    def __init__(self, client: Any):
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr) or name.startswith("generate_presigned"):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with _store_errors():
+                return attr(*args, **kwargs)
+
+        return call
+
+
+def _guarded_iter(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    with _store_errors():
+        yield from make()
 
 
 class S3Storage(Storage):
@@ -272,6 +347,7 @@ class S3Storage(Storage):
             if self.public_endpoint_url != self.endpoint_url
             else self.client
         )
+        self.client = _GuardedClient(self.client)
 
     @staticmethod
     def _missing(exc: Exception) -> bool:
@@ -326,12 +402,21 @@ class S3Storage(Storage):
 
     def _iter_keys(self, prefix: str) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=check_key(prefix) + "/"):
+        pages = _guarded_iter(
+            lambda: paginator.paginate(Bucket=self.bucket, Prefix=check_key(prefix) + "/")
+        )
+        for page in pages:
             for item in page.get("Contents", []):
                 yield item["Key"]
 
     def list(self, prefix: str) -> list[str]:
         return sorted(self._iter_keys(prefix))
+
+    def all_keys(self) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in _guarded_iter(lambda: paginator.paginate(Bucket=self.bucket)):
+            for item in page.get("Contents", []):
+                yield item["Key"]
 
     def delete_prefix(self, prefix: str) -> None:
         keys = self.list(prefix)
