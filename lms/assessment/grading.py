@@ -20,7 +20,7 @@ def strip_diacritics(value: str) -> str:
     scripts, which are letters there (Thai, Khmer), are kept."""
     out: list[str] = []
     latin = False
-    for ch in unicodedata.normalize("NFKD", value):
+    for ch in unicodedata.normalize("NFD", value):
         if unicodedata.combining(ch):
             if not latin:
                 out.append(ch)
@@ -38,13 +38,14 @@ def normalise_short(
     """A short answer made comparable under the question's options: full-width forms made
     plain (NFKC), case folded unless case matters, Latin diacritics dropped unless they
     matter, runs of white space collapsed."""
-    value = nfc(str(value or ""))
-    if fold_width:
-        value = unicodedata.normalize("NFKC", value)
-    if not case_sensitive:
-        value = value.casefold()
+    form = "NFKC" if fold_width else "NFC"
+    value = unicodedata.normalize(form, str(value or ""))
     if not diacritics:
         value = strip_diacritics(value)
+    if not case_sensitive:
+        # case folding can undo the normal form (ᾼ → αι with a combining mark); normalise
+        # again so that a normalised answer normalises to itself (Unicode's NFKC_Casefold)
+        value = unicodedata.normalize(form, value.casefold())
     return " ".join(value.split())
 
 
