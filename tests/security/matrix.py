@@ -168,11 +168,29 @@ ENTRIES: tuple[Entry, ...] = (
         "assessment_api.record_grade",
         COURSE,
         post=COURSE_STAFF,
-        bodies={"POST": {"student": "=victim@gx.example", "item": "=Lab", "percent": 100}},
+        bodies={
+            "POST": {
+                "student_id": "victim_id",
+                "category": "=quizzes",
+                "title": "=Lab",
+                "score": "=10",
+                "max_score": "=10",
+            }
+        },
     ),
     E("assessment_api.save_answers", ATTEMPT, put=STUDENT_ONLY | PA),
-    E("assessment_api.set_category", {"code": "course", "key": "=quizzes"}, put=COURSE_STAFF),
-    E("assessment_api.set_pass_mark", COURSE, put=COURSE_STAFF),
+    E(
+        "assessment_api.set_category",
+        {"code": "course", "key": "=quizzes"},
+        put=COURSE_STAFF,
+        bodies={"PUT": {"weight": "=1"}},
+    ),
+    E(
+        "assessment_api.set_pass_mark",
+        COURSE,
+        put=COURSE_STAFF,
+        bodies={"PUT": {"pass_mark": "=60"}},
+    ),
     E("assessment_api.start_attempt", {"assessment_id": "quiz"}, post=STUDENT_ONLY),
     E("assessment_api.submit_attempt", ATTEMPT, post=STUDENT_ONLY | PA),
     E(
@@ -207,7 +225,7 @@ ENTRIES: tuple[Entry, ...] = (
     E("catalog.module_move", {"module_id": "module"}, post=COURSE_STAFF),
     E("catalog.module_texts", {"module_id": "module"}, any=COURSE_STAFF),
     E("catalog.outline", COURSE, get=COURSE_STAFF),
-    E("catalog.review", COURSE, post=GX_ADMINS),
+    E("catalog.review", COURSE, post=GX_ADMINS, bodies={"POST": {"decision": "=archive"}}),
     E("catalog.review_queue", get=TEACHERS, note="lists only what the user may review"),
     E("catalog.submit", COURSE, post=COURSE_STAFF),
     E("catalog.teach_home", get=TEACHERS),
@@ -217,7 +235,12 @@ ENTRIES: tuple[Entry, ...] = (
     E("catalog_api.get_course", COURSE, get=ALL),
     E("catalog_api.get_lesson", {"lesson_id": "lesson"}, get=LESSON_READERS),
     E("catalog_api.list_courses", get=ALL),
-    E("catalog_api.review_course", COURSE, post=GX_ADMINS),
+    E(
+        "catalog_api.review_course",
+        COURSE,
+        post=GX_ADMINS,
+        bodies={"POST": {"decision": "=archive"}},
+    ),
     E("catalog_api.submit_course", COURSE, post=COURSE_STAFF),
     E("catalog_api.update_course", COURSE, patch=COURSE_STAFF),
     E("catalog_api.update_lesson", {"lesson_id": "lesson"}, patch=COURSE_STAFF),
@@ -244,7 +267,19 @@ ENTRIES: tuple[Entry, ...] = (
     E("credits_api.list_grade_scales", get=ALL),
     E("credits_api.update_credit_system", {"ref": "system"}, patch=GX_REGISTRARS),
     E("credits_api.update_grade_scale", {"ref": "scale"}, patch=GX_REGISTRARS),
-    E("recognition_api.award_qualification", {"code": "qualification"}, post=ANY_REGISTRARS),
+    E(
+        "recognition_api.award_qualification",
+        {"code": "qualification"},
+        post=GX_REGISTRARS,
+        bodies={
+            "POST": {
+                "student": "=victim@gx.example",
+                "institution": "=gx",
+                "awarded_on": "=2027-01-15",
+                "certificate_number": "=1X-0001",
+            }
+        },
+    ),
     E(
         "recognition_api.correct_record",
         {"record_id": "record"},
@@ -252,7 +287,20 @@ ENTRIES: tuple[Entry, ...] = (
         bodies={"POST": {"credits": "=1", "reason": "=typo"}},
         note="the record was earned at ph: its registrars correct it",
     ),
-    E("recognition_api.create_agreement", post=ANY_REGISTRARS),
+    E(
+        "recognition_api.create_agreement",
+        post=GX_REGISTRARS,
+        bodies={
+            "POST": {
+                "code": "=PH-GX-2",
+                "source": "=ph",
+                "target": "=gx",
+                "valid_from": "=2027-01-01",
+                "valid_to": "=2028-12-31",
+            }
+        },
+        note="the receiving institution's registrars",
+    ),
     E("recognition_api.create_qualification", post=PA),
     E(
         "recognition_api.decide_request",
@@ -364,7 +412,12 @@ ENTRIES: tuple[Entry, ...] = (
         bodies={"POST": {"student": "=victim@gx.example", "institution": "=gx"}},
     ),
     E("transcripts_issuance_api.my_transcripts", get=SIGNED_IN),
-    E("transcripts_issuance_api.revoke_transcript", TRANSCRIPT, post=GX_REGISTRARS),
+    E(
+        "transcripts_issuance_api.revoke_transcript",
+        TRANSCRIPT,
+        post=GX_REGISTRARS,
+        bodies={"POST": {"reason": "=issued in error"}},
+    ),
 )
 
 BY_ENDPOINT = {e.endpoint: e for e in ENTRIES}
