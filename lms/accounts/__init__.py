@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -25,17 +25,35 @@ def _user_timezone() -> str | None:
     return None
 
 
+def _load_user(session_id: str):
+    """Flask-Login loader: the user while their auth version holds and the server-side
+    session named by the cookie is alive (signing out ends it for every copy)."""
+    from lms.accounts import services, sessions
+    from lms.accounts.models import SESSION_KEY
+
+    user = services.load_session_user(session_id)
+    if user is None or not sessions.session_alive(user, session.get(SESSION_KEY)):
+        return None
+    return user
+
+
+def _resolve_token(raw: str):
+    from lms.accounts import services
+
+    return services.user_for_token(raw)
+
+
 def init_app(app: Flask) -> None:
-    from lms.accounts import permissions, services, views  # noqa: F401  (rules register)
+    from lms.accounts import permissions, security_views, views  # noqa: F401  (rules, routes)
     from lms.core.extensions import login_manager
 
-    login_manager.user_loader(services.load_session_user)
+    login_manager.user_loader(_load_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     i18n.user_locale_loader = _user_locale
     i18n.user_timezone_loader = _user_timezone
-    core_api.token_resolver = services.user_for_token
+    core_api.token_resolver = _resolve_token
     app.register_blueprint(views.bp)
     add_nav_link(NavLink("accounts.admin_home", _l("Administration"), "admin.access", 90))

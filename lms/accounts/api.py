@@ -6,7 +6,7 @@ from flask import request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from lms.accounts import services
+from lms.accounts import services, sessions
 from lms.accounts.models import INSTITUTION_KINDS
 from lms.accounts.throttle import login_attempts
 from lms.core.api import PageArgs, api_blueprint, auth_required, bearer_user, page_body, page_schema
@@ -133,6 +133,32 @@ def revoke_token():
     """Revoke the bearer token this request carries."""
     raw = request.headers["Authorization"].partition(" ")[2].strip()
     services.revoke_token(raw)
+
+
+class TokenInfo(Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class TokenList(Schema):
+    items = fields.List(fields.Nested(TokenInfo), required=True)
+
+
+@blp.route("/auth/tokens", methods=["GET"])
+@blp.response(200, TokenList)
+@auth_required
+def list_tokens():
+    """Your usable API tokens (their values are never shown again)."""
+    return {"items": sessions.tokens_of(bearer_user())}
+
+
+@blp.route("/auth/tokens/<int:token_id>", methods=["DELETE"])
+@blp.response(204)
+@auth_required
+def revoke_token_by_id(token_id):
+    """Revoke one of your API tokens (for example one left on a lost device)."""
+    sessions.revoke_user_token(bearer_user(), token_id)
 
 
 @blp.route("/me", methods=["GET"])

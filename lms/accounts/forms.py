@@ -116,6 +116,25 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[Required(), MaxLength(320)],
+        render_kw={"autocomplete": "username"},
+    )
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[Required()],
+        description=_l("At least 10 characters"),
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set new password"))
+
+
 class InstitutionForm(FlaskForm):
     slug = StringField(
         _l("Identifier"),

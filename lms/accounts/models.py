@@ -138,3 +138,25 @@ class ApiToken(db.Model):
     auth_version: Mapped[int] = mapped_column(default=1)
 
     user: Mapped[User] = relationship()
+
+
+#: where the signed session cookie keeps the key of the server-side ``UserSession``
+SESSION_KEY = "_sk"
+
+
+class UserSession(db.Model):
+    """A sign-in session. The browser's signed cookie carries only the random key; the row
+    says whether the session is still alive, so signing out (or being signed out by the
+    user from another device) ends it even for a copy of the old cookie."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the random key kept in the session cookie
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()

@@ -270,10 +270,17 @@ def change_password(user: User, current: str, new: str) -> None:
         _hasher().verify(user.password_hash, current or "")
     except (VerificationError, InvalidHashError):
         raise field_error("current_password", _("The current password is not correct.")) from None
-    _clean_password(new, "new_password")
+    set_password(user, new, "new_password")
+    record(user, "user.password_changed", "user", user.id)
+    db.session.flush()
+
+
+def set_password(user: User, new: str, field: str = "password") -> None:
+    """Store a new password (checked for length); every session and token of the account
+    ends, since the auth version moves on."""
+    _clean_password(new, field)
     user.password_hash = hash_password(new)
     user.auth_version += 1
-    record(user, "user.password_changed", "user", user.id)
     db.session.flush()
 
 

@@ -29,3 +29,14 @@ def login_attempts(view: Callable) -> Callable:
     """Decorate a sign-in view: both limits, counting failed POSTs only."""
     view = limiter.limit(_limit, methods=["POST"], key_func=_account, deduct_when=_failed)(view)
     return limiter.limit(_limit, methods=["POST"], deduct_when=_failed)(view)
+
+
+def _reset_account() -> str:
+    return "reset:" + str(request.form.get("email") or "").strip().casefold()[:320]
+
+
+def reset_requests(view: Callable) -> Callable:
+    """Decorate the password-reset request form: every POST counts, per client address and
+    per address asked for, so the form can neither flood a mailbox nor probe at speed."""
+    view = limiter.limit(_limit, methods=["POST"], key_func=_reset_account)(view)
+    return limiter.limit(_limit, methods=["POST"])(view)

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.accounts import services
+from lms.accounts import services, sessions
 from lms.accounts.forms import (
     KIND_LABELS,
     InstitutionForm,
@@ -30,7 +30,7 @@ from lms.accounts.forms import (
     language_choices,
     zone_choices,
 )
-from lms.accounts.models import INSTITUTION_KINDS, Institution
+from lms.accounts.models import INSTITUTION_KINDS, SESSION_KEY, Institution
 from lms.accounts.throttle import login_attempts
 from lms.core.errors import ValidationError, field_error
 from lms.core.extensions import db
@@ -94,9 +94,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            session.clear()  # a fresh session at sign-in: no fixation
-            login_user(user)
-            session.permanent = True
+            _sign_in(user)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next"), url_for("catalog.home")))
         form.password.errors = [_("The e-mail address or password is not correct.")]
@@ -104,8 +102,19 @@ def login():
     return render_template("accounts/login.html", form=form)
 
 
+def _sign_in(user) -> None:
+    """A fresh session at sign-in (no fixation), backed by a server-side row that signing
+    out ends (a copied cookie stops working too)."""
+    session.clear()
+    key = sessions.start_session(user, user_agent=request.user_agent.string or "")
+    login_user(user)
+    session[SESSION_KEY] = key
+    session.permanent = True
+
+
 @bp.post("/logout")
 def logout():
+    sessions.end_session(session.get(SESSION_KEY))
     logout_user()
     session.clear()
     flash(_("You are signed out."), "success")
@@ -146,9 +155,7 @@ def register():
             db.session.rollback()
             show_errors(form, exc)
             return render_template("accounts/register.html", form=form), 422
-        session.clear()
-        login_user(user)
-        session.permanent = True
+        _sign_in(user)
         flash(_("Your account is ready."), "success")
         return redirect(url_for("accounts.profile"))
     status = 422 if form.errors else 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lms.core.api import Api
+from lms.core.api import Api, authenticate_first
 from lms.core.extensions import csrf
 
 DESCRIPTION = """JSON API of the China–ASEAN Vocational Cloud LMS.
@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "Token from POST /api/v1/auth/token"},
     )
+    app.before_request(authenticate_first)
     for blp in _blueprints():
         api.register_blueprint(blp)
         csrf.exempt(blp)

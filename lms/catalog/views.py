@@ -257,7 +257,9 @@ def course_new(slug: str):
 def course_edit(code: str):
     course = services.get_course(code)
     require(current_user, "course.edit", course)
-    form = forms.CourseForm(obj=course)
+    # On POST the submitted form is the only source: a field left out must not be filled
+    # from the model (the teachers relationship then reached ``str.split``: a 500).
+    form = forms.CourseForm(obj=course if request.method == "GET" else None)
     _fill_course_choices(form, course)
     if request.method == "GET":
         form.aqrf_level.data = str(course.aqrf_level or "")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import Api as _SmorestApi
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -72,7 +72,18 @@ def auth_required(fn: Callable) -> Callable:
     doc = getattr(wrapper, "_apidoc", {})
     doc.setdefault("manual_doc", {})["security"] = BEARER
     wrapper._apidoc = doc
+    wrapper._lms_auth_required = True  # copied outwards by functools.wraps (see below)
     return wrapper
+
+
+def authenticate_first() -> None:
+    """``before_request`` hook: an endpoint marked ``auth_required`` refuses a request
+    without a valid bearer token with 401 before anything else runs. The decorators
+    outside it (flask-smorest's body and query parsing) would otherwise answer an
+    anonymous caller with validation details first."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_lms_auth_required", False) and bearer_user() is None:
+        raise NotAuthenticated()
 
 
 class PageArgs(Schema):

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     ),
     "TOKEN_TTL_SECONDS": (3600, "Lifetime of API bearer tokens"),
     "SESSION_HOURS": (12, "Lifetime of a login session"),
+    "PASSWORD_RESET_SECONDS": (3600, "Lifetime of a password-reset link (seconds)"),
     "DEFAULT_LOCALE": ("en", "Locale when nothing else decides"),
     "DEFAULT_TIMEZONE": ("UTC", "Time zone when neither the user nor the institution sets one"),
     "PASSWORD_MEMORY_KIB": (65536, "Argon2id memory cost per password hash (KiB)"),

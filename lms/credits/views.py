@@ -119,7 +119,9 @@ def _band_rows(form: ScaleForm, scale: GradeScale | None) -> list[services.BandI
 
 
 def _scale_form(scale: GradeScale | None, owner: Institution | None) -> ScaleForm:
-    form = ScaleForm(obj=scale)
+    # On POST the submitted form is the only source: a field left out must not be filled
+    # from the model (its Decimal then reached string validators: a 500).
+    form = ScaleForm(obj=scale if request.method == "GET" else None)
     form.country.choices = _countries()
     if request.method == "GET":
         form.bands.entries, form.bands.last_index = [], -1
@@ -222,7 +224,7 @@ def systems():
 
 
 def _system_form(system: CreditSystem | None, owner: Institution | None) -> CreditSystemForm:
-    form = CreditSystemForm(obj=system)
+    form = CreditSystemForm(obj=system if request.method == "GET" else None)
     form.country.choices = _countries()
     if request.method == "GET":
         if system:

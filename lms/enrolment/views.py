@@ -11,7 +11,7 @@ from markupsafe import Markup
 from lms.accounts import services as accounts
 from lms.catalog import services as catalog
 from lms.core.db import utcnow
-from lms.core.errors import ValidationError
+from lms.core.errors import ValidationError, field_error
 from lms.core.export import csv_response
 from lms.core.extensions import db
 from lms.core.forms import show_errors
@@ -301,6 +301,8 @@ def selection(slug: str):
         require(current_user, "selection.manage", institution)
         if form.validate_on_submit():
             try:
+                if not form.partner.data:
+                    raise field_error("partner", _("Choose another institution."))
                 courses = [catalog.get_course(c) for c in (form.courses.data or "").split()]
                 services.create_agreement(
                     current_user,

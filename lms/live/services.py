@@ -428,7 +428,7 @@ def set_provider_settings(
     bbb_url = (bbb_url or "").strip()
     if bbb_url and not bbb_url.startswith(("https://", "http://")):
         raise field_error("bbb_url", _("Give the server address, starting with https://."))
-    settings = settings_for(institution)
+    settings = settings_for(institution, for_update=True)
     settings.bbb_url = bbb_url
     settings.jitsi_domain = (jitsi_domain or "meet.jit.si").strip().strip("/")
     settings.jitsi_app_id = (jitsi_app_id or "").strip()
@@ -447,12 +447,23 @@ def set_provider_settings(
     return settings
 
 
-def settings_for(institution: Institution) -> ProviderSettings:
+def settings_for(institution: Institution, *, for_update: bool = False) -> ProviderSettings:
+    """The institution's provider settings; the defaults when none are stored. Only a
+    change stores a row (``for_update``): reading, e.g. for an unauthenticated webhook that
+    is then refused, writes nothing."""
     settings = db.session.get(ProviderSettings, institution.id)
     if settings is None:
-        settings = ProviderSettings(institution_id=institution.id, jitsi_domain="meet.jit.si")
-        db.session.add(settings)
-        db.session.flush()
+        settings = ProviderSettings(
+            institution_id=institution.id,
+            bbb_url="",
+            bbb_secret="",
+            jitsi_domain="meet.jit.si",
+            jitsi_app_id="",
+            jitsi_secret="",
+        )
+        if for_update:
+            db.session.add(settings)
+            db.session.flush()
     return settings
 
 
