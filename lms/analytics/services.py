@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import Float, Integer, String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
@@ -882,10 +883,10 @@ def transcripts_issued(institution: Institution | None) -> Table:
         _("Transcript versions issued each month and what became of them."),
         [
             Column("month", _("Month"), "month"),
-            Column("issued", _("Issued")),
-            Column("valid", _("Valid")),
-            Column("superseded", _("Superseded")),
-            Column("revoked", _("Revoked")),
+            Column("issued", pgettext("number of transcripts", "Issued")),
+            Column("valid", pgettext("number of transcripts", "Still valid")),
+            Column("superseded", pgettext("number of transcripts", "Superseded")),
+            Column("revoked", pgettext("number of transcripts", "Revoked")),
         ],
         rows,
         Chart("bar", "month", ["issued", "revoked"], _("Transcripts"), _("Month")),
