@@ -156,7 +156,18 @@ def _line(container: Any, key: Any, default: int = 1) -> int:
     return getattr(container, "line", default)
 
 
+def is_link(path: Path) -> bool:
+    """A symbolic link, or a file with another name (a hard link may point anywhere on the
+    file system, e.g. at a secret): a package never reads through either."""
+    return path.is_symlink() or (path.is_file() and path.stat().st_nlink > 1)
+
+
 def _load_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
+    if is_link(path):
+        problem = Problem(rel, 1, _("Links are not allowed in a package."))
+        if problem not in problems:  # the tree check may have said so already
+            problems.append(problem)
+        return None
     raw = path.read_bytes()
     if len(raw) > MAX_FILE_BYTES:
         problems.append(Problem(rel, 1, _("The file is larger than 1 MB.")))
@@ -233,7 +244,7 @@ def _check_tree(root: Path, name: str, problems: list[Problem]) -> None:
         for entry in dirnames + filenames:
             full = Path(dirpath) / entry
             rel = f"{name}/{full.relative_to(root)}"
-            if full.is_symlink():
+            if is_link(full):
                 problems.append(Problem(rel, 1, _("Links are not allowed in a package.")))
             elif full.is_file():
                 count += 1
@@ -258,7 +269,7 @@ def read_package(root: Path, problems: list[Problem]) -> Package | None:
     pkg = Package(root=root, course=data)
     _check_course(pkg, course_file, problems)
     gpath = root / "glossary.yaml"
-    if gpath.is_file() and not gpath.is_symlink():
+    if gpath.is_file() and not is_link(gpath):
         glossary = _load_yaml(gpath, f"{name}/glossary.yaml", problems)
         if glossary is not None:
             _check_glossary(glossary, f"{name}/glossary.yaml", problems)
@@ -500,7 +511,7 @@ def _check_lesson(
     found: dict[str, str] = {}
     for locale in LANGUAGES:
         path = stem.parent / f"{stem.name}.{locale}.md"
-        if path.is_symlink():
+        if is_link(path):
             problems.append(Problem(file, line, _("Links are not allowed in a package.")))
         elif path.is_file():
             raw = path.read_bytes()

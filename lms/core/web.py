@@ -22,7 +22,7 @@ from flask_babel import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from lms.core import richtext, text
+from lms.core import inputs, richtext, text
 from lms.core.extensions import db
 from lms.core.i18n import LANGUAGES, current_locale, html_lang
 from lms.core.security import ROLE_LABELS, Role, can
@@ -138,6 +138,7 @@ def _nav_links() -> list[NavLink]:
 
 
 def init_app(app: Flask) -> None:
+    inputs.init_app(app)
     app.session_interface = SessionInterface()
     app.after_request(_commit_or_rollback)
     app.after_request(_security_headers)

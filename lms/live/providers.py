@@ -60,7 +60,7 @@ class BigBlueButton:
         try:
             resp = requests.get(self.url(call, params), timeout=BBB_TIMEOUT)
             resp.raise_for_status()
-            root = ElementTree.fromstring(resp.content)
+            root = ElementTree.fromstring(resp.content, forbid_dtd=True)
         except (requests.RequestException, ElementTree.ParseError) as exc:
             raise Conflict(
                 _("The BigBlueButton server could not be reached. Please try again shortly.")

@@ -1,0 +1,152 @@
+"""Hostile request input refused at the door, once for every page and endpoint (DESIGN §9:
+bad input gets a clear, translated error and changes nothing).
+
+- Query strings and URL-encoded form fields must be UTF-8: Werkzeug would silently turn
+  bad bytes into U+FFFD and store them; here they are a 400 instead. Multipart text fields
+  arrive already decoded, so a U+FFFD there (the trace of bytes that were not UTF-8) is
+  refused too; uploaded files are checked by the domain that reads them.
+- JSON bodies: at most ``MAX_JSON_BYTES`` (413), UTF-8, nested at most ``MAX_JSON_DEPTH``
+  deep, and without lone surrogates (``"\\ud800"``), which no database or hash can encode.
+  Python's own parser would raise ``RecursionError`` on deep input: the depth is measured
+  on the raw text first, without recursion.
+- Integers in URLs (``<int:id>``) fit a signed 64-bit column, so a huge id is a 404, not an
+  overflow inside the database driver."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
+
+from lms.core.errors import DomainError
+
+MAX_JSON_BYTES = 2 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+INT64_MAX = 2**63 - 1
+
+
+class InputRefused(DomainError):
+    status = 400
+    slug = "invalid-input"
+    title = _l("The request could not be understood")
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+    slug = "payload-too-large"
+    title = _l("The upload is too large")
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` that matches only what a BIGINT column can hold."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(map, fixed_digits, min, INT64_MAX if max is None else max, signed)
+
+
+def _not_utf8() -> InputRefused:
+    return InputRefused(_("The request contains text that is not valid UTF-8."))
+
+
+def _strict_pairs(raw: bytes) -> None:
+    """``a=b&c=d`` bytes (query string or URL-encoded body) must decode as UTF-8."""
+    for pair in raw.replace(b";", b"&").split(b"&"):
+        for part in pair.split(b"=", 1):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                raise _not_utf8() from None
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` in JSON text, counted without parsing (and so
+    without recursion); brackets inside strings do not count."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if not node.isascii():
+                try:
+                    node.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def check_json(raw: bytes) -> None:
+    """Refuse a JSON body that would hurt the server (see the module's docstring); what is
+    merely invalid JSON is left to the endpoint's own validation."""
+    if len(raw) > MAX_JSON_BYTES:
+        raise BodyTooLarge(
+            _("The request body is larger than %(size)s.", size=f"{MAX_JSON_BYTES // 1024} KiB")
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputRefused(_("The request body is not valid UTF-8.")) from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InputRefused(
+            _("The request body is nested too deeply (at most %(n)d levels).", n=MAX_JSON_DEPTH)
+        )
+    if "\\u" not in text.lower():
+        return  # a lone surrogate can only arrive as an escape
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return
+    if _has_lone_surrogate(value):
+        raise InputRefused(_("The request contains text that is not valid Unicode."))
+
+
+def _guard() -> None:
+    _strict_pairs(request.query_string)
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    mimetype = request.mimetype
+    if request.is_json:
+        length = request.content_length
+        if length is not None and length > MAX_JSON_BYTES:
+            raise BodyTooLarge(
+                _(
+                    "The request body is larger than %(size)s.",
+                    size=f"{MAX_JSON_BYTES // 1024} KiB",
+                )
+            )
+        check_json(request.get_data(cache=True))
+    elif mimetype == "application/x-www-form-urlencoded":
+        _strict_pairs(request.get_data(cache=True))
+    elif mimetype == "multipart/form-data":
+        for values in request.form.listvalues():
+            if any("\ufffd" in v for v in values):
+                raise _not_utf8()
+
+
+def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedInt
+    app.before_request(_guard)
