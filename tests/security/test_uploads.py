@@ -442,6 +442,7 @@ def _status(reply: bytes) -> int:
 @pytest.mark.backend("sqlite")
 def test_lying_content_length_over_a_real_socket(tmp_path, app):
     media = tmp_path / "live-media"
+
     def seed(live_app) -> None:
         inst = Factory().institution(slug="live-gx")
         Factory().user("teacher", inst, email="live.teacher@example.org")
