@@ -5,8 +5,11 @@ bad input gets a clear, translated error and changes nothing).
   bad bytes into U+FFFD and store them; here they are a 400 instead. Multipart text fields
   arrive already decoded, so a U+FFFD there (the trace of bytes that were not UTF-8) is
   refused too; uploaded files are checked by the domain that reads them.
+- The path, query strings and form fields hold no NUL character (PostgreSQL refuses it
+  in text, so it would otherwise surface as a 500 from the first query that uses it).
 - JSON bodies: at most ``MAX_JSON_BYTES`` (413), UTF-8, nested at most ``MAX_JSON_DEPTH``
-  deep, and without lone surrogates (``"\\ud800"``), which no database or hash can encode.
+  deep, and without lone surrogates (``"\\ud800"``), which no database or hash can encode,
+  or NUL (``"\\u0000"``).
   Python's own parser would raise ``RecursionError`` on deep input: the depth is measured
   on the raw text first, without recursion.
 - Integers in URLs (``<int:id>``) fit a signed 64-bit column, so a huge id is a 404, not an
@@ -55,14 +58,25 @@ def _not_utf8() -> InputRefused:
     return InputRefused(_("The request contains text that is not valid UTF-8."))
 
 
+def _has_nul() -> InputRefused:
+    return InputRefused(_("The request contains a NUL character, which text may not hold."))
+
+
+def _strict_bytes(raw: bytes) -> None:
+    if b"\x00" in raw:
+        raise _has_nul()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
+
+
 def _strict_pairs(raw: bytes) -> None:
-    """``a=b&c=d`` bytes (query string or URL-encoded body) must decode as UTF-8."""
+    """``a=b&c=d`` bytes (query string or URL-encoded body) must decode as UTF-8, without
+    NUL (which PostgreSQL refuses in text)."""
     for pair in raw.replace(b";", b"&").split(b"&"):
         for part in pair.split(b"=", 1):
-            try:
-                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
-            except UnicodeDecodeError:
-                raise _not_utf8() from None
+            _strict_bytes(unquote_to_bytes(part.replace(b"+", b" ")))
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
@@ -82,22 +96,27 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def _has_lone_surrogate(value: Any) -> bool:
+def bad_text(value: Any) -> str | None:
+    """``"surrogate"`` or ``"nul"`` if a string anywhere in the parsed JSON ``value`` holds a
+    lone surrogate (no encoding can store it) or NUL (PostgreSQL refuses it), else None.
+    Iterative, so no nesting exhausts the stack."""
     stack = [value]
     while stack:
         node = stack.pop()
         if isinstance(node, str):
+            if "\x00" in node:
+                return "nul"
             if not node.isascii():
                 try:
                     node.encode("utf-8")
                 except UnicodeEncodeError:
-                    return True
+                    return "surrogate"
         elif isinstance(node, dict):
             stack.extend(node.keys())
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return False
+    return None
 
 
 def check_json(raw: bytes) -> None:
@@ -116,16 +135,21 @@ def check_json(raw: bytes) -> None:
             _("The request body is nested too deeply (at most %(n)d levels).", n=MAX_JSON_DEPTH)
         )
     if "\\u" not in text.lower():
-        return  # a lone surrogate can only arrive as an escape
+        return  # a lone surrogate or a NUL can only arrive as an escape
     try:
         value = json.loads(text)
     except ValueError:
         return
-    if _has_lone_surrogate(value):
+    problem = bad_text(value)
+    if problem == "surrogate":
         raise InputRefused(_("The request contains text that is not valid Unicode."))
+    if problem == "nul":
+        raise _has_nul()
 
 
 def _guard() -> None:
+    # PATH_INFO carries the percent-decoded path bytes as Latin-1 (PEP 3333)
+    _strict_bytes(request.environ.get("PATH_INFO", "").encode("latin-1", "replace"))
     _strict_pairs(request.query_string)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
@@ -149,6 +173,8 @@ def _guard() -> None:
         for values in request.form.listvalues():
             if any("\ufffd" in v for v in values):
                 raise _not_utf8()
+            if any("\x00" in v for v in values):
+                raise _has_nul()
 
 
 def reads_own_body(view: Callable) -> Callable:

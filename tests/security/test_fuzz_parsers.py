@@ -26,7 +26,7 @@ from lms.core.inputs import json_depth
 from lms.media import subtitles
 
 FUZZ = settings(
-    max_examples=int(__import__("os").environ.get("PARSER_FUZZ_EXAMPLES", "150")),
+    max_examples=int(__import__("os").environ.get("PARSER_FUZZ_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

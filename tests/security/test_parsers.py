@@ -376,3 +376,53 @@ def test_uploaded_lesson_file_with_bad_bytes_is_located(tmp_path, gx, db_session
         "BAD-UTF8/lessons/hello.en.md:3: The file is not valid UTF-8 text."
     ]
     assert db_session.scalar(select(func.count()).select_from(Course)) == 0
+
+
+# ---------------------------------------------------------------------------- NUL
+
+NUL_REQUESTS = [
+    ("get", "/api/v1/courses?q=a%00b", None),
+    ("get", "/courses?q=a%00b", None),
+    ("get", "/api/v1/courses/AB%00C", None),
+    ("get", "/api/v1/grade-scales/a%00b", None),
+    ("get", "/courses/AB%00C", None),
+    ("patch", "/api/v1/me", b'{"display_name": "a\\u0000b"}'),
+    ("post", "/api/v1/courses", b'{"code": "NUL\\u0000-1", "institution": "gx"}'),
+]
+
+
+@pytest.mark.parametrize("method, path, body", NUL_REQUESTS)
+def test_nul_characters_are_a_400_on_every_database(client, teacher, method, path, body):
+    """PostgreSQL refuses NUL in text: without the guard, the first query using it fails
+    with a 500. It is refused at the door on every backend alike."""
+    kwargs = {"headers": bearer(client, teacher)}
+    if body is not None:
+        kwargs |= {"data": body, "content_type": "application/json"}
+    resp = getattr(client, method)(path, **kwargs)
+    assert resp.status_code == 400, (path, resp.status_code)
+    assert "NUL character" in resp.get_data(as_text=True)
+
+
+def test_nul_in_form_fields_is_a_400(client, teacher, db_session):
+    login(client, teacher)
+    resp = client.post(
+        "/profile",
+        data=b"display_name=a%00b&locale=en",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert resp.status_code == 400 and "NUL character" in resp.text
+    resp = client.post("/profile", data={"display_name": "a\x00b", "locale": "en"})
+    assert resp.status_code == 400 and "NUL character" in resp.text
+    db_session.expire_all()
+    assert db_session.get(User, teacher.id).display_name == teacher.display_name
+
+
+def test_a_credential_with_nul_is_a_4xx_on_every_database(client):
+    doc = (
+        b'{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],'
+        b' "issuer": "did:web:lms.example:institutions:a\\u0000b", "credentialSubject": {},'
+        b' "proof": {"type": "DataIntegrityProof", "verificationMethod":'
+        b' "did:web:lms.example:institutions:a\\u0000b#key-1"}}'
+    )
+    resp = client.post("/api/v1/credentials/verify", data=doc, content_type="application/json")
+    assert 400 <= resp.status_code < 500 or resp.json["status"] in ("unknown_issuer", "tampered")

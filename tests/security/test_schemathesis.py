@@ -3,11 +3,12 @@ WSGI): against a database seeded with the demo data and with a platform administ
 bearer token, no generated request may make the server answer 5xx, and every answer must
 match the response schema the document declares for its status.
 
-Bounded (``API_FUZZ_EXAMPLES`` examples per operation, default 15) so CI finishes it in a
+Bounded (``API_FUZZ_EXAMPLES`` examples per operation, default 10) so CI finishes it in a
 couple of minutes; raise the variable locally for a longer hunt."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 from collections.abc import Iterator
@@ -22,9 +23,10 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from lms import create_app
 from lms.core.extensions import db, limiter
-from tests.conftest import app_config
+from tests.conftest import PG_URL, REQUIRE_ALL, app_config, need
+from tests.live import fresh_pg_database
 
-EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "10"))
 ADMIN = "admin@demo.lms.test"
 
 
@@ -38,22 +40,37 @@ class Isolated:
         return contextvars.Context().run(lambda: list(self.app(environ, start_response)))
 
 
-@pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory) -> Iterator[Flask]:
-    from lms import demo
+def _databases() -> list:
+    """SQLite always; PostgreSQL too where the suite runs on it (its own fresh database,
+    since the demo data must not leak into the other tests' shared one)."""
+    out: list = ["sqlite"]
+    if PG_URL or REQUIRE_ALL:
+        out.append(pytest.param("postgresql", marks=[pytest.mark.postgres]))
+    return out
 
-    tmp: Path = tmp_path_factory.mktemp("fuzz")
-    app = create_app(
-        app_config(tmp, f"sqlite:///{tmp / 'fuzz.sqlite3'}", RATELIMIT_LOGIN="10000 per minute")
-    )
-    with app.app_context():
-        upgrade()
-        demo.seed()
-        db.session.commit()
-        limiter.reset()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+
+@pytest.fixture(scope="module", params=_databases())
+def fuzz_app(request, tmp_path_factory) -> Iterator[Flask]:
+    from lms.demo import seed
+
+    tmp: Path = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            need(bool(PG_URL), "PostgreSQL (set LMS_TEST_DATABASE_URL)")
+            url = stack.enter_context(fresh_pg_database(PG_URL))
+        else:
+            url = f"sqlite:///{tmp / 'fuzz.sqlite3'}"
+        app = create_app(app_config(tmp, url, RATELIMIT_LOGIN="10000 per minute"))
+        with app.app_context():
+            upgrade()
+            seed()
+            db.session.commit()
+            limiter.reset()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
