@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from lms.core.extensions import db
@@ -179,6 +180,16 @@ def handle_http_error(exc: HTTPException):
     return resp
 
 
+def handle_data_error(exc: DataError):
+    """A value the database cannot hold (a number out of a column's range, a character it
+    refuses) that validation let through: the request was at fault, so a 422 — logged, as
+    the validation that should have caught it is missing."""
+    log.warning("value refused by the database on %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    title = str(_HTTP_TITLES[422])
+    return _render(422, title, _("A value is out of the range this field accepts."))
+
+
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
@@ -254,4 +265,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)

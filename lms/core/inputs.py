@@ -12,8 +12,9 @@ bad input gets a clear, translated error and changes nothing).
   or NUL (``"\\u0000"``).
   Python's own parser would raise ``RecursionError`` on deep input: the depth is measured
   on the raw text first, without recursion.
-- Integers in URLs (``<int:id>``) fit a signed 64-bit column, so a huge id is a 404, not an
-  overflow inside the database driver."""
+- Integers: in URLs (``<int:id>``) they fit the 32-bit INTEGER id columns, so a huge id is
+  a 404, not an overflow inside the database driver; in JSON they stay within ±(2**53 − 1),
+  the range every JSON implementation reads exactly (RFC 7493, I-JSON)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ from lms.core.errors import DomainError
 
 MAX_JSON_BYTES = 2 * 1024 * 1024
 MAX_JSON_DEPTH = 64
-INT64_MAX = 2**63 - 1
+#: ids are INTEGER columns (32-bit on PostgreSQL)
+ID_MAX = 2**31 - 1
+#: the largest integer every JSON reader holds exactly (RFC 7493 §2.2)
+JSON_INT_MAX = 2**53 - 1
 
 
 class InputRefused(DomainError):
@@ -48,10 +52,10 @@ class BodyTooLarge(DomainError):
 
 
 class BoundedInt(IntegerConverter):
-    """``<int:…>`` that matches only what a BIGINT column can hold."""
+    """``<int:…>`` that matches only what an id column can hold (larger: 404)."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
-        super().__init__(map, fixed_digits, min, INT64_MAX if max is None else max, signed)
+        super().__init__(map, fixed_digits, min, ID_MAX if max is None else max, signed)
 
 
 def _not_utf8() -> InputRefused:
@@ -80,6 +84,7 @@ def _strict_pairs(raw: bytes) -> None:
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_LONG_NUMBER = re.compile(r"\d{16,}")
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
@@ -119,6 +124,17 @@ def bad_text(value: Any) -> str | None:
     return None
 
 
+class _TooLarge(Exception):
+    pass
+
+
+def _bounded_int(digits: str) -> int:
+    value = int(digits)
+    if abs(value) > JSON_INT_MAX:
+        raise _TooLarge
+    return value
+
+
 def check_json(raw: bytes) -> None:
     """Refuse a JSON body that would hurt the server (see the module's docstring); what is
     merely invalid JSON is left to the endpoint's own validation."""
@@ -134,10 +150,15 @@ def check_json(raw: bytes) -> None:
         raise InputRefused(
             _("The request body is nested too deeply (at most %(n)d levels).", n=MAX_JSON_DEPTH)
         )
-    if "\\u" not in text.lower():
+    long_numbers = _LONG_NUMBER.search(_STRING.sub("", text)) is not None
+    if "\\u" not in text.lower() and not long_numbers:
         return  # a lone surrogate or a NUL can only arrive as an escape
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=_bounded_int)
+    except _TooLarge:
+        raise InputRefused(
+            _("A number in the request is too large (at most %(n)s).", n=JSON_INT_MAX)
+        ) from None
     except ValueError:
         return
     problem = bad_text(value)

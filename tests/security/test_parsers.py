@@ -329,12 +329,37 @@ def test_huge_integer_ids_are_404_not_overflow(client, teacher):
     for path in (
         "/api/v1/attempts/99999999999999999999999",
         "/api/v1/modules/9223372036854775808",
-        "/api/v1/credit-records/99999999999999999999999",
+        "/api/v1/credit-records/2147483648",  # one past a 32-bit INTEGER id
+        "/api/v1/attempts/2147483648/submit",
     ):
         resp = client.get(path, headers=headers)
         assert resp.status_code in (404, 405), (path, resp.status_code)
+        assert client.post(path, json={}, headers=headers).status_code in (404, 405)
     resp = client.get("/api/v1/courses", query_string={"page": 10**20}, headers=headers)
     assert problem_of(resp, 422)["errors"][0]["field"] == "page"
+
+
+@pytest.mark.parametrize("number", [b"9007199254740992", b"-99999999999999999999", b"1" * 400])
+def test_json_integers_beyond_ijson_range_are_a_400(client, teacher, number):
+    resp = client.patch(
+        "/api/v1/me",
+        data=b'{"display_name": "x", "extra": [' + number + b"]}",
+        content_type="application/json",
+        headers=bearer(client, teacher),
+    )
+    assert "too large" in problem_of(resp, 400)["detail"]
+
+
+def test_a_big_id_in_a_body_is_a_4xx_on_every_database(client, make, gx):  # noqa: F811
+    """2**40 passes the I-JSON range but not a 32-bit id column: PostgreSQL refuses it
+    (DataError), which is the request's fault, so a 422, never a 500."""
+    student = make.user("student", gx)
+    resp = client.post(
+        "/api/v1/recognition-requests",
+        json={"source_record_id": 2**40, "institution": "gx", "reason": "x"},
+        headers=bearer(client, student),
+    )
+    assert 400 <= resp.status_code < 500, resp.text
 
 
 # ---------------------------------------------------------------------------- uploaded text

@@ -487,6 +487,24 @@ def test_lying_content_length_over_a_real_socket(tmp_path, app):
             b"Authorization: Bearer " + token.encode() + b"\r\n\r\n"
         )
         assert _status(_raw(base, head + part, half_close=True)) == 400
+        # a resumable chunk announced as 1,000 bytes that brings 300 is discarded whole
+        auth = {"Authorization": f"Bearer {token}"}
+        start = urllib.request.Request(
+            base + "/api/v1/media/uploads",
+            data=json.dumps({"kind": "video", "filename": "a.mp4", "size": 5000}).encode(),
+            headers={**auth, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(start, timeout=10) as resp:
+            upload_id = json.loads(resp.read())["id"]
+        chunk = (
+            f"PUT /api/v1/media/uploads/{upload_id}/chunk?offset=0 HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/octet-stream\r\nContent-Length: 1000\r\n"
+            f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        assert 400 <= _status(_raw(base, chunk + b"\x00" * 300, half_close=True)) < 500
+        state = urllib.request.Request(base + f"/api/v1/media/uploads/{upload_id}", headers=auth)
+        with urllib.request.urlopen(state, timeout=10) as resp:
+            assert json.loads(resp.read())["offset"] == 0
         with urllib.request.urlopen(base + "/healthz", timeout=10) as ok:
             assert ok.status == 200  # the server is still serving
     stored = [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
