@@ -302,10 +302,10 @@ def test_zip_entries_that_climb_out_are_refused(tmp_path, gx, db_session, name, 
 
 
 def test_zip_symlinks_are_refused(tmp_path, gx, db_session):  # noqa: F811
+    files = _package_files(tmp_path)
+    del files["ARC-101/lessons/thanks.en.md"]
     archive = _zip(
-        tmp_path / "link.zip",
-        _package_files(tmp_path),
-        links={"ARC-101/lessons/thanks.en.md": "/etc/passwd"},
+        tmp_path / "link.zip", files, links={"ARC-101/lessons/thanks.en.md": "/etc/passwd"}
     )
     _refused(archive, "Links are not allowed")
 
@@ -375,6 +375,12 @@ def test_tar_gz_bomb_is_refused_before_it_expands(tmp_path, gx, db_session):  # 
 def test_too_many_entries_and_junk_archives(tmp_path, gx, db_session):  # noqa: F811
     many = {f"ARC-101/lessons/f{i}.md": b"" for i in range(packages.MAX_FILES + 1)}
     _refused(_zip(tmp_path / "many.zip", many), "more than")
+    twice = tmp_path / "twice.zip"
+    with pytest.warns(UserWarning, match="Duplicate name"):  # the second would overwrite
+        _zip(twice, _package_files(tmp_path))
+        with zipfile.ZipFile(twice, "a") as zf:
+            zf.writestr("ARC-101/course.yaml", b"code: OTHER\n")
+    _refused(twice, "same file twice")
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     _refused(junk, "damaged")
