@@ -4,6 +4,7 @@ Api, whose OpenAPI 3.1 document is served at ``/api/v1/openapi.json``."""
 from __future__ import annotations
 
 from flask import Flask
+from marshmallow import fields
 
 from lms.core.api import Api, authenticate_first
 from lms.core.extensions import csrf
@@ -48,6 +49,17 @@ def _blueprints():
     ]
 
 
+def _decimal_as_string(self, field, ret, **kwargs) -> dict:
+    """A ``Decimal(as_string=True)`` travels as a JSON string ("2.5", exact), so the document
+    says ``string``, not apispec's default ``number``."""
+    if not (isinstance(field, fields.Decimal) and field.as_string):
+        return {}
+    kind = ret.get("type")
+    if isinstance(kind, list):
+        return {"type": ["string" if k == "number" else k for k in kind]}
+    return {"type": "string"}
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault(
         "API_SPEC_OPTIONS",
@@ -57,6 +69,7 @@ def init_app(app: Flask) -> None:
         },
     )
     api = Api(app)
+    api.ma_plugin.converter.add_attribute_function(_decimal_as_string)
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "Token from POST /api/v1/auth/token"},

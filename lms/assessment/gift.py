@@ -56,6 +56,20 @@ def _find(text: str, chars: str, start: int = 0) -> int:
     return -1
 
 
+def _find_seq(text: str, seq: str, start: int = 0) -> int:
+    """Index of the first unescaped ``seq`` from ``start``, or -1: in ``::a\\:::`` the title
+    is ``a:`` (an escaped colon, then the closing ``::``)."""
+    i = start
+    while i <= len(text) - len(seq):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(seq, i):
+            return i
+        i += 1
+    return -1
+
+
 def _split(text: str, chars: str) -> list[tuple[str, str]]:
     """Split at unescaped marker characters: ``[(marker, body), …]``."""
     parts: list[tuple[str, str]] = []
@@ -136,7 +150,7 @@ def _question(block: str) -> QuestionSpec:
     text = block.strip()
     name = ""
     if text.startswith("::"):
-        end = text.find("::", 2)
+        end = _find_seq(text, "::", 2)
         if end < 0:
             raise GiftError(_("The question title is not closed with '::'."))
         name = unescape(text[2:end]).strip()
@@ -162,7 +176,7 @@ def _question(block: str) -> QuestionSpec:
     stem = f"{before} _____ {after}".strip() if after else before
     body = text[open_ + 1 : close].strip()
     general = ""
-    gf = body.find("####")
+    gf = _find_seq(body, "####")
     if gf >= 0:
         general = unescape(body[gf + 4 :]).strip()
         body = body[:gf].strip()

@@ -78,7 +78,7 @@ def parse(source: bytes | str) -> Parsed:
     its path a tag of the questions after it; ``<tags>`` are kept as tags."""
     result = Parsed()
     try:
-        root = fromstring(source)
+        root = fromstring(source, forbid_dtd=True)
     except DefusedXmlException:
         result.errors.append(
             Problem(

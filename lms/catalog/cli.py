@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from lms.catalog import packages, services
+from lms.catalog import archives, packages, services
 from lms.core.errors import DomainError
 from lms.core.extensions import db
 
@@ -17,11 +17,13 @@ courses = AppGroup("courses", help="Import and export course packages.")
 @courses.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def import_command(paths: tuple[Path, ...]) -> None:
-    """Import course packages (folders with a course.yaml, or folders of them).
+    """Import course packages (folders with a course.yaml, folders of them, or .zip / .tar /
+    .tar.gz archives of either).
 
     Every problem is reported with file and line; if there is any, nothing is written."""
     try:
-        imported = packages.import_packages(list(paths))
+        with archives.unpacked(list(paths)) as folders:
+            imported = packages.import_packages(folders)
     except packages.PackageError as exc:
         db.session.rollback()
         for problem in exc.problems:

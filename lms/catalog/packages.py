@@ -16,6 +16,7 @@ export → import → export is byte-identical. The format is documented in cour
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,10 @@ def _map(loader: _Loader, node: yaml.MappingNode) -> LMap:
     out.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark
+            )
         out[key] = loader.construct_object(value_node, deep=True)
         out.lines[key] = key_node.start_mark.line + 1
     return out
@@ -156,7 +161,18 @@ def _line(container: Any, key: Any, default: int = 1) -> int:
     return getattr(container, "line", default)
 
 
+def is_link(path: Path) -> bool:
+    """A symbolic link, or a file with another name (a hard link may point anywhere on the
+    file system, e.g. at a secret): a package never reads through either."""
+    return path.is_symlink() or (path.is_file() and path.stat().st_nlink > 1)
+
+
 def _load_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
+    if is_link(path):
+        problem = Problem(rel, 1, _("Links are not allowed in a package."))
+        if problem not in problems:  # the tree check may have said so already
+            problems.append(problem)
+        return None
     raw = path.read_bytes()
     if len(raw) > MAX_FILE_BYTES:
         problems.append(Problem(rel, 1, _("The file is larger than 1 MB.")))
@@ -233,7 +249,7 @@ def _check_tree(root: Path, name: str, problems: list[Problem]) -> None:
         for entry in dirnames + filenames:
             full = Path(dirpath) / entry
             rel = f"{name}/{full.relative_to(root)}"
-            if full.is_symlink():
+            if is_link(full):
                 problems.append(Problem(rel, 1, _("Links are not allowed in a package.")))
             elif full.is_file():
                 count += 1
@@ -258,7 +274,7 @@ def read_package(root: Path, problems: list[Problem]) -> Package | None:
     pkg = Package(root=root, course=data)
     _check_course(pkg, course_file, problems)
     gpath = root / "glossary.yaml"
-    if gpath.is_file() and not gpath.is_symlink():
+    if gpath.is_file() and not is_link(gpath):
         glossary = _load_yaml(gpath, f"{name}/glossary.yaml", problems)
         if glossary is not None:
             _check_glossary(glossary, f"{name}/glossary.yaml", problems)
@@ -285,7 +301,7 @@ def _texts(
     out = {}
     for locale, text_value in value.items():
         line = _line(value, locale)
-        if locale not in LANGUAGES:
+        if not _is_locale(locale):
             problems.append(
                 Problem(file, line, _("Unknown language code %(code)s.", code=str(locale)))
             )
@@ -305,6 +321,11 @@ def _texts(
             continue
         out[locale] = text_value
     return out
+
+
+def _is_locale(value: Any) -> bool:
+    """A language code of the platform (YAML may put a list or a mapping where one goes)."""
+    return isinstance(value, str) and value in LANGUAGES
 
 
 def _unknown(container: dict, allowed: set[str], file: str, problems: list[Problem]) -> None:
@@ -374,7 +395,7 @@ def _check_course(pkg: Package, file: str, problems: list[Problem]) -> None:
         if key in c and c[key] is not None and not (isinstance(c[key], int) and c[key] >= 0):
             problems.append(Problem(file, _line(c, key), _("Please enter a whole number.")))
     langs = c.get("instruction_languages", [])
-    if not isinstance(langs, list) or not langs or any(x not in LANGUAGES for x in langs):
+    if not isinstance(langs, list) or not langs or not all(_is_locale(x) for x in langs):
         problems.append(
             Problem(
                 file,
@@ -383,7 +404,7 @@ def _check_course(pkg: Package, file: str, problems: list[Problem]) -> None:
             )
         )
     source = c.get("source_locale", "zh_Hans")
-    if source not in LANGUAGES:
+    if not _is_locale(source):
         problems.append(
             Problem(
                 file,
@@ -392,7 +413,7 @@ def _check_course(pkg: Package, file: str, problems: list[Problem]) -> None:
             )
         )
     titles = _texts(c, "title", file, problems)
-    if "title" in c and not titles.get(source):
+    if "title" in c and not (_is_locale(source) and titles.get(source)):
         problems.append(
             Problem(file, _line(c, "title"), _("Give the course a title in its source language."))
         )
@@ -401,7 +422,7 @@ def _check_course(pkg: Package, file: str, problems: list[Problem]) -> None:
     _texts(c, "outcomes", file, problems, list_values=True)
     statuses = c.get("translation_status") or {}
     if not isinstance(statuses, dict) or any(
-        k not in LANGUAGES or v not in TRANSLATION_STATUSES for k, v in statuses.items()
+        not _is_locale(k) or v not in TRANSLATION_STATUSES for k, v in statuses.items()
     ):
         problems.append(
             Problem(
@@ -500,7 +521,7 @@ def _check_lesson(
     found: dict[str, str] = {}
     for locale in LANGUAGES:
         path = stem.parent / f"{stem.name}.{locale}.md"
-        if path.is_symlink():
+        if is_link(path):
             problems.append(Problem(file, line, _("Links are not allowed in a package.")))
         elif path.is_file():
             raw = path.read_bytes()

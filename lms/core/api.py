@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.core.errors import NotAuthenticated
-from lms.core.pagination import MAX_PER_PAGE, Page
+from lms.core.pagination import MAX_PAGE, MAX_PER_PAGE, Page
 
 #: resolves a raw bearer token to a user or None; set by the accounts domain
 token_resolver: Callable[[str], Any] = lambda raw: None  # noqa: E731
@@ -89,8 +89,8 @@ def authenticate_first() -> None:
 class PageArgs(Schema):
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1),
-        metadata={"description": "Page number, from 1"},
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": f"Page number, from 1 to {MAX_PAGE}"},
     )
     per_page = fields.Integer(
         load_default=20,

@@ -196,6 +196,16 @@ def handle_http_error(exc: HTTPException):
     return resp
 
 
+def handle_data_error(exc: sa_exc.DataError):
+    """A value the database cannot hold (a number out of a column's range, a character it
+    refuses) that validation let through: the request was at fault, so a 422 — logged, as
+    the validation that should have caught it is missing."""
+    log.warning("value refused by the database on %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    title = str(_HTTP_TITLES[422])
+    return _render(422, title, _("A value is out of the range this field accepts."))
+
+
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     db.session.rollback()
@@ -335,4 +345,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(sa_exc.InterfaceError, handle_database_error)
     app.register_error_handler(sa_exc.DisconnectionError, handle_database_error)
     app.register_error_handler(sa_exc.TimeoutError, handle_database_error)
+    app.register_error_handler(sa_exc.DataError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -12,9 +12,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula (CSV injection)."""
+    """A cell a spreadsheet will show as text, never run as a formula (CSV injection): a
+    leading ``'`` when it starts with = + - @ tab or CR, also after leading white space,
+    which some spreadsheets trim before they look for a formula."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text.startswith(_FORMULA_START) or text.lstrip(" \t\r\n").startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 def csv_response(

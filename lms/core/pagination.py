@@ -10,6 +10,8 @@ from sqlalchemy import Select, func, select
 from lms.core.extensions import db
 
 MAX_PER_PAGE = 100
+#: beyond this a page number is a mistake (and its OFFSET would overflow a 64-bit integer)
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -33,9 +35,9 @@ class Page:
 
 
 def clamp(page: Any, per_page: Any, default: int = 20) -> tuple[int, int]:
-    """Sanitise page numbers from a request: page ≥ 1, 1 ≤ per_page ≤ MAX_PER_PAGE."""
+    """Sanitise page numbers from a request: 1 ≤ page ≤ MAX_PAGE, 1 ≤ per_page ≤ MAX_PER_PAGE."""
     try:
-        page = max(1, int(page))
+        page = min(MAX_PAGE, max(1, int(page)))
     except (TypeError, ValueError):
         page = 1
     try:

@@ -105,7 +105,9 @@ def fold(value: str) -> str:
     stripped of diacritics (``Điện`` → ``dien``), so Vietnamese matches with or without
     them. Marks of other scripts (Thai vowels and tones, Khmer subscripts) are kept: they
     are letters there, not decorations."""
-    value = unicodedata.normalize("NFKD", value.casefold())
+    # case-folded before and after the compatibility decomposition, which can itself
+    # produce capitals (``🄰`` → ``A``), so folding twice changes nothing more
+    value = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", value).casefold())
     out: list[str] = []
     base_is_latin = False
     for ch in value:

@@ -23,7 +23,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from lms.core import richtext, text
+from lms.core import inputs, richtext, text
 from lms.core.extensions import db
 from lms.core.i18n import LANGUAGES, current_locale, html_lang, percent, when
 from lms.core.security import ROLE_LABELS, Role, can
@@ -206,6 +206,7 @@ def _init_compression(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    inputs.init_app(app)
     app.session_interface = SessionInterface()
     _init_compression(app)
     app.after_request(_commit_or_rollback)

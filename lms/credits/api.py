@@ -31,10 +31,11 @@ def _in_dec(**kw) -> fields.Decimal:
     return fields.Decimal(allow_nan=False, **kw)
 
 
-def _names() -> fields.Dict:
+def _names(**kw) -> fields.Dict:
     return fields.Dict(
         keys=fields.String(validate=validate.OneOf(LOCALES)),
         values=fields.String(validate=validate.Length(max=200)),
+        **kw,
     )
 
 
@@ -108,7 +109,7 @@ class GradeScaleCreate(GradeScaleUpdate):
         metadata={"description": "Owner institution's slug; null for a national default"},
     )
     code = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    names = _names()
+    names = _names(required=True)
     direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
     pass_mark = _in_dec(required=True)
     bands = fields.List(fields.Nested(BandInput), required=True, validate=validate.Length(max=40))
@@ -185,6 +186,7 @@ class CreditSystemUpdate(Schema):
 class CreditSystemCreate(CreditSystemUpdate):
     institution = fields.String(load_default=None, allow_none=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    names = _names(required=True)
     hours_per_credit = _in_dec(required=True)
 
 

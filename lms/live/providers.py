@@ -82,7 +82,7 @@ class BigBlueButton:
         try:
             if not resp.ok:
                 raise ValueError(resp.status)
-            root = ElementTree.fromstring(resp.content)
+            root = ElementTree.fromstring(resp.content, forbid_dtd=True)
         except (ValueError, ElementTree.ParseError) as exc:
             raise Conflict(
                 _("The BigBlueButton server could not be reached. Please try again shortly.")

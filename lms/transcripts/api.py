@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from marshmallow import INCLUDE, Schema, fields
 
+from lms.core import inputs
 from lms.core.api import api_blueprint
 from lms.core.extensions import limiter
 from lms.transcripts import untrusted, verify
@@ -65,6 +66,7 @@ def _verify_limit() -> str:
 
 
 @blp.route("/credentials/verify", methods=["POST"])
+@inputs.reads_own_body  # untrusted.parse_untrusted is stricter, with its own problem types
 @limiter.limit(_verify_limit)
 @blp.doc(
     requestBody={
