@@ -26,6 +26,7 @@ DOMAINS = (
     "lms.assessment",
     "lms.credits",
     "lms.transcripts",
+    "lms.offline",
 )
 
 

@@ -25,6 +25,7 @@ def _blueprints():
     from lms.enrolment import api as enrolment_api
     from lms.live import api as live_api
     from lms.media import api as media_api
+    from lms.offline import api as offline_api
     from lms.transcripts import api as transcripts_api
     from lms.transcripts import issuance_api
 
@@ -39,6 +40,7 @@ def _blueprints():
         credits_api.blp,
         recognition_api.blp,
         issuance_api.blp,
+        offline_api.blp,
     ]
 
 
