@@ -17,8 +17,12 @@ def filesize(n: int | None) -> str:
     """A size in the reader's language: kB below a megabyte, else MB with one decimal."""
     n = n or 0
     if n < 1_000_000:
-        return format_unit(max(1, round(n / 1000)), "digital-kilobyte", locale=current_locale())
-    return format_unit(round(n / 1_000_000, 1), "digital-megabyte", locale=current_locale())
+        return format_unit(
+            max(1, round(n / 1000)), "digital-kilobyte", length="short", locale=current_locale()
+        )
+    return format_unit(
+        round(n / 1_000_000, 1), "digital-megabyte", length="short", locale=current_locale()
+    )
 
 
 def init_app(app: Flask) -> None:

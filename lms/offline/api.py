@@ -18,9 +18,7 @@ blp = api_blueprint("offline_api", __name__, "Offline study: manifests and sync 
 class OperationResultSchema(Schema):
     id = fields.String(required=True)
     type = fields.String(required=True)
-    status = fields.String(
-        required=True, metadata={"enum": ["applied", "duplicate", "rejected"]}
-    )
+    status = fields.String(required=True, metadata={"enum": ["applied", "duplicate", "rejected"]})
     reason = fields.String(metadata={"description": "Why (translated), for rejected/duplicate"})
     reason_type = fields.String(metadata={"description": "Stable slug of the reason"})
     original_status = fields.String(metadata={"description": "For a duplicate: the outcome then"})

@@ -40,9 +40,10 @@ def build_pack(user: User, course: Course, *, locale: str, now: datetime) -> tup
     buf = io.BytesIO()
     lessons = services.lessons_of(course)
     title, title_loc = course.title(locale)
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf, tempfile.TemporaryDirectory(
-        prefix="lms-pack-"
-    ) as tmp:
+    with (
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
+        tempfile.TemporaryDirectory(prefix="lms-pack-") as tmp,
+    ):
         css = Path(current_app.static_folder or "") / "css" / "app.css"
         if css.is_file():
             zf.write(css, "assets/app.css")
@@ -133,8 +134,11 @@ def _lesson_media(
     for sub in asset.subtitles:
         zf.writestr(f"{stem}.{sub.lang}.vtt", store.read_bytes(sub.key))
         result["subtitles"].append(
-            {"src": f"../{stem}.{sub.lang}.vtt", "tag": LANGUAGES[sub.lang][1],
-             "label": LANGUAGES[sub.lang][0]}
+            {
+                "src": f"../{stem}.{sub.lang}.vtt",
+                "tag": LANGUAGES[sub.lang][1],
+                "label": LANGUAGES[sub.lang][0],
+            }
         )
     return result
 
@@ -148,8 +152,8 @@ def _remux(asset: MediaAsset, rendition: str, work: Path, zf: zipfile.ZipFile, n
     folder = f"{asset.output_prefix}/hls/{rendition}/"
     joined = work / "joined.ts"
     with joined.open("wb") as out:
-        for key in store.list(folder):
-            if _SEGMENT.fullmatch(key[len(folder) :]):
+        for key in store.list(folder.rstrip("/")):
+            if key.startswith(folder) and _SEGMENT.fullmatch(key[len(folder) :]):
                 out.write(store.read_bytes(key))
     target = work / ("out.m4a" if name.endswith(".m4a") else "out.mp4")
     args = ["-protocol_whitelist", "file", "-f", "mpegts", "-i", ffmpeg.input_url(joined)]

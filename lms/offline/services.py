@@ -131,14 +131,19 @@ def _lesson_entries(out: Manifest, user: User, lesson: Lesson, locale: str) -> N
         quiz = assessment.assessment_for_lesson(lesson)
         if quiz is not None and enrolment.active_enrolment(user, course) is not None:
             out.entries.append(
-                Entry(url_for("assessment.overview", assessment_id=quiz.id), "page", None,
-                      lesson.key)
+                Entry(
+                    url_for("assessment.overview", assessment_id=quiz.id), "page", None, lesson.key
+                )
             )
             for attempt in attempts.attempts_of(user, quiz):
                 if attempt.status == "in_progress":
                     out.entries.append(
-                        Entry(url_for("assessment.attempt", attempt_id=attempt.id), "page",
-                              None, lesson.key)
+                        Entry(
+                            url_for("assessment.attempt", attempt_id=attempt.id),
+                            "page",
+                            None,
+                            lesson.key,
+                        )
                     )
 
 
@@ -185,9 +190,9 @@ def _media_entries(out: Manifest, user: User, asset: MediaAsset, lesson: str) ->
     kind = "audio" if name == "audio" else "video"
     storage = get_storage()
     folder = f"{asset.output_prefix}/hls/{name}/"
-    for key in storage.list(folder):
+    for key in storage.list(folder.rstrip("/")):
         rest = key[len(folder) :]
-        if _SEGMENT.fullmatch(rest):
+        if key.startswith(folder) and _SEGMENT.fullmatch(rest):
             out.entries.append(Entry(urls.file(f"hls/{name}/{rest}"), kind, _size(key), lesson))
     master = _master_for(asset, name)
     if master:

@@ -57,8 +57,10 @@ class OperationSchema(Schema):
         metadata={"description": "Or the attempt page's form fields as [name, value] pairs"},
     )
     made_at = fields.DateTime(
-        metadata={"description": "When the student did it (kept for information only: the "
-                  "server's clock at arrival decides every deadline)"}
+        metadata={
+            "description": "When the student did it (kept for information only: the "
+            "server's clock at arrival decides every deadline)"
+        }
     )
 
     @validates_schema
@@ -128,9 +130,9 @@ def parse_batch(raw: Any) -> list[dict[str, Any]]:
         raise MalformedBatch(detail, errors=errors) from None
 
 
-def apply_batch(user: User, operations: list[dict[str, Any]], *, now: datetime) -> list[
-    OperationResult
-]:
+def apply_batch(
+    user: User, operations: list[dict[str, Any]], *, now: datetime
+) -> list[OperationResult]:
     """Apply a parsed batch in order, each operation in its own savepoint: a rejected one
     leaves nothing behind and does not stop the others."""
     serialise_writes()
