@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
 
 from lms.accounts.models import User
@@ -22,6 +22,7 @@ from lms.core.errors import NotAuthenticated, PermissionDenied
 from lms.core.richtext import render
 from lms.core.security import can
 from lms.core.storage import get_storage
+from lms.core.web import asset_url
 from lms.enrolment import services as enrolment
 from lms.media import services as media
 from lms.media.models import MediaAsset
@@ -101,6 +102,19 @@ def course_manifest(user: User, course: Course, *, locale: str, now: datetime) -
     for lesson in lessons_of(course):
         out.lessons += 1
         _lesson_entries(out, user, lesson, locale)
+    # every page also carries the site's layout, and the pages need their scripts and styles
+    layout = len(render_template("base.html").encode())
+    for entry in out.entries:
+        if entry.kind == "page":
+            entry.bytes = (entry.bytes or 0) + layout
+    scripts = ["css/app.css", "js/offline.js"]
+    if any(e.kind in ("video", "audio") for e in out.entries):
+        scripts += ["js/media-player.js", "vendor/hls.js/hls.min.js", "vendor/hls.js/hls.worker.js"]
+    if any("/attempts/" in e.url for e in out.entries):
+        scripts.append("js/quiz-autosave.js")
+    for name in scripts:
+        url = asset_url(name)
+        out.entries.append(Entry(url, "static", _static_size(url)))
     return out
 
 

@@ -271,8 +271,13 @@
       .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
       .then(function (manifest) {
         return caches.delete(name).then(function () { return caches.open(name); }).then(function (cache) {
-          var todo = manifest.entries.map(function (e) { return e.url; });
-          todo.push(manifest.offline_page);
+          // pages one after the other (each is a full page render on the server), files four
+          // at a time
+          var pages = manifest.entries.filter(function (e) { return e.kind === "page"; })
+            .map(function (e) { return e.url; });
+          pages.push(manifest.offline_page);
+          var files = manifest.entries.filter(function (e) { return e.kind !== "page"; })
+            .map(function (e) { return e.url; });
           var seen = {};
           var total = 0;
           var done = 0;
@@ -295,13 +300,15 @@
               });
             });
           }
-          function run(urls) {
+          function run(urls, parallel) {
             var queue = urls.slice();
+            var workers = [];
             function worker() {
               if (!queue.length) { return Promise.resolve(); }
               return store(queue.shift()).then(worker);
             }
-            return Promise.all([worker(), worker(), worker(), worker()]);
+            for (var i = 0; i < (parallel || 4); i++) { workers.push(worker()); }
+            return Promise.all(workers);
           }
           var playlists = manifest.playlists.map(function (p) {
             total += new Blob([p.body]).size;
@@ -309,7 +316,8 @@
               headers: { "Content-Type": "application/vnd.apple.mpegurl" }
             }));
           });
-          return Promise.all(playlists).then(function () { return run(todo); }).then(function () {
+          return Promise.all(playlists).then(function () { return run(pages, 1); })
+            .then(function () { return run(files, 4); }).then(function () {
             var meta = { code: code, title: manifest.title, bytes: total, files: done,
                          saved_at: new Date().toISOString() };
             return cache.put(metaKey(code), new Response(JSON.stringify(meta), {
