@@ -66,11 +66,12 @@ class ManifestSchema(Schema):
 @blp.response(200, SyncResultSchema)
 @auth_required
 def sync_batch():
-    """Apply operations made offline, in order. Each carries a client-generated UUID; one
-    already processed is answered ``duplicate`` and changes nothing. The server's rules and
-    clock decide (enrolment, quiz deadlines at the time the batch arrives, attempts); a
-    refused operation is ``rejected`` with a translated reason. A malformed batch is
-    refused as a whole (400) and changes nothing."""
+    """Apply operations made offline, in order.
+
+    Each carries a client-generated UUID; one already processed is answered ``duplicate``
+    and changes nothing. The server's rules and clock decide (enrolment, quiz deadlines at
+    the time the batch arrives, attempts); a refused operation is ``rejected`` with a
+    translated reason. A malformed batch is refused as a whole (400) and changes nothing."""
     operations = sync.parse_batch(request.get_json(silent=True))
     results = sync.apply_batch(bearer_user(), operations, now=utcnow())
     return {"results": [r.as_dict() for r in results]}
@@ -80,8 +81,10 @@ def sync_batch():
 @blp.response(200, ManifestSchema)
 @auth_required
 def manifest(code):
-    """What saving the course for offline study takes: pages, images, subtitles and the
-    240p or audio-only rendition of each video, with sizes from the stored objects."""
+    """What saving the course for offline study takes.
+
+    Pages, images, subtitles and the 240p or audio-only rendition of each video, with sizes
+    from the stored objects."""
     course = catalog.get_visible_course(bearer_user(), code)
     return services.course_manifest(
         bearer_user(), course, locale=current_locale(), now=utcnow()
