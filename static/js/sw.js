@@ -79,11 +79,25 @@ function cacheFirst(request) {
   return lookup(request.url).then(function (hit) { return hit || fetch(request); });
 }
 
+function forgetCourses() {
+  return caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (n) { return n.indexOf(COURSE_PREFIX) === 0; })
+      .map(function (n) { return caches.delete(n); }));
+  });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") { return; }
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
+  if (request.method === "POST" && /\/logout$/.test(url.pathname)) {
+    // signing out forgets the saved courses, so the next person on this device cannot read
+    // them; the request itself goes on untouched (queued work stays in IndexedDB, and is
+    // only ever sent under the account that made it)
+    event.waitUntil(forgetCourses());
+    return;
+  }
+  if (request.method !== "GET") { return; }
   if (url.pathname.indexOf("/media/files/") !== -1) {
     event.respondWith(media(request));
   } else if (request.mode === "navigate") {

@@ -268,4 +268,16 @@ def test_study_offline_and_sync_exactly_once(offline_server, browser):  # noqa: 
     row.locator("[data-offline-remove]").click()
     row.locator("[data-offline-state]").filter(has_text="Removed").wait_for()
     assert "lms-course-OFF-101" not in page.evaluate("caches.keys()")
+
+    # signing out forgets saved courses, so the next person on the device cannot read them
+    row.locator("[data-offline-save]").click()
+    page.locator("tr[data-offline-course='OFF-101'][data-saved='yes']").wait_for(timeout=60000)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(base + "/")
+    saved_courses = "caches.keys().then(names => names.filter(n => n.startsWith('lms-course-')))"
+    for _ in range(50):  # the service worker deletes them while the sign-out goes on
+        if not page.evaluate(saved_courses):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(saved_courses) == []
     context.close()
