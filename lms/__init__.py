@@ -27,6 +27,7 @@ DOMAINS = (
     "lms.credits",
     "lms.transcripts",
     "lms.analytics",
+    "lms.offline",
     "lms.operations",
 )
 

@@ -28,6 +28,7 @@ def _blueprints():
     from lms.enrolment import api as enrolment_api
     from lms.live import api as live_api
     from lms.media import api as media_api
+    from lms.offline import api as offline_api
     from lms.operations import api as operations_api
     from lms.transcripts import api as transcripts_api
     from lms.transcripts import issuance_api
@@ -46,6 +47,7 @@ def _blueprints():
         xapi_api.blp,
         analytics_api.blp,
         operations_api.blp,
+        offline_api.blp,
     ]
 
 

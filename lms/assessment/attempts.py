@@ -260,6 +260,42 @@ def save_answers(
     return attempt
 
 
+def form_answers(row: Attempt, form: Any) -> dict[int, Any]:
+    """Answers from the attempt page's plain HTML form (a ``MultiDict``): ``q-ID`` (and
+    ``q-ID-N`` for parts). The page, its autosave and offline sync all read them here."""
+    out: dict[int, Any] = {}
+    layout = {e["question_id"]: e for e in row.layout}
+    for resp in row.responses:
+        q, qid = resp.question, resp.question_id
+        name = f"q-{qid}"
+        if q.qtype == "multiple":
+            if f"{name}-present" in form:
+                out[qid] = form.getlist(name)
+        elif q.qtype == "truefalse":
+            if name in form:
+                out[qid] = form[name] == "true"
+        elif q.qtype in ("single", "short", "numerical", "essay"):
+            if name in form:
+                out[qid] = form[name]
+        elif q.qtype == "matching":
+            lefts = [p for p in q.data["pairs"] if p["left"]]
+            parts = {str(i): form.get(f"{name}-{i}", "") for i in range(len(lefts))}
+            if any(parts.values()):
+                out[qid] = {k: v for k, v in parts.items() if v}
+        elif q.qtype == "cloze":
+            parts = [form.get(f"{name}-{i}", "") for i in range(len(q.data["blanks"]))]
+            if any(parts):
+                out[qid] = parts
+        elif q.qtype == "ordering":
+            items = layout[qid]["items"]
+            ranks = [form.get(f"{name}-{i}", type=int) for i in range(len(items))]
+            if all(r is not None for r in ranks) and sorted(ranks) == list(
+                range(1, len(items) + 1)
+            ):
+                out[qid] = [item for _r, item in sorted(zip(ranks, items, strict=True))]
+    return out
+
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -108,48 +107,12 @@ def attempt(attempt_id: int):
     )
 
 
-def _form_answers(row: Attempt) -> dict[int, Any]:
-    """Answers from a plain HTML form: ``q-ID`` (and ``q-ID-N`` for parts)."""
-    form = request.form
-    out: dict[int, Any] = {}
-    layout = {e["question_id"]: e for e in row.layout}
-    for resp in row.responses:
-        q, qid = resp.question, resp.question_id
-        name = f"q-{qid}"
-        if q.qtype == "multiple":
-            if f"{name}-present" in form:
-                out[qid] = form.getlist(name)
-        elif q.qtype == "truefalse":
-            if name in form:
-                out[qid] = form[name] == "true"
-        elif q.qtype in ("single", "short", "numerical", "essay"):
-            if name in form:
-                out[qid] = form[name]
-        elif q.qtype == "matching":
-            lefts = [p for p in q.data["pairs"] if p["left"]]
-            parts = {str(i): form.get(f"{name}-{i}", "") for i in range(len(lefts))}
-            if any(parts.values()):
-                out[qid] = {k: v for k, v in parts.items() if v}
-        elif q.qtype == "cloze":
-            parts = [form.get(f"{name}-{i}", "") for i in range(len(q.data["blanks"]))]
-            if any(parts):
-                out[qid] = parts
-        elif q.qtype == "ordering":
-            items = layout[qid]["items"]
-            ranks = [form.get(f"{name}-{i}", type=int) for i in range(len(items))]
-            if all(r is not None for r in ranks) and sorted(ranks) == list(
-                range(1, len(items) + 1)
-            ):
-                out[qid] = [item for _r, item in sorted(zip(ranks, items, strict=True))]
-    return out
-
-
 @bp.post("/attempts/<int:attempt_id>")
 @login_required
 def answer(attempt_id: int):
     now = utcnow()
     row = attempts.get_attempt(current_user, attempt_id, now=now, finalise=False)
-    answers = _form_answers(row)
+    answers = attempts.form_answers(row, request.form)
     for key, upload in request.files.items():
         if upload and upload.filename and key.startswith("q-"):
             attempts.save_upload(

@@ -62,6 +62,8 @@ def serialise_writes() -> None:
     txn = session.get_transaction()
     if txn is not None and txn.nested:
         return  # inside a test's outer transaction: the connection is already exclusive
+    if session.in_nested_transaction():
+        return  # inside a savepoint: the enclosing unit of work began the transaction
     session.commit()
     token = _IMMEDIATE.set(True)
     try:

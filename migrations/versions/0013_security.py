@@ -1,7 +1,7 @@
 """security: server-side sign-in sessions (signing out ends a copied cookie too)
 
 Revision ID: 0013_security
-Revises: 0014_privacy
+Revises: 0012_xapi
 Create Date: 2026-11-30
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 from lms.core.db import UTCDateTime
 
 revision = "0013_security"
-down_revision = "0014_privacy"
+down_revision = "0012_xapi"
 branch_labels = None
 depends_on = None
 

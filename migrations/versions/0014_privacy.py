@@ -2,7 +2,7 @@
 pseudonymised accounts
 
 Revision ID: 0014_privacy
-Revises: 0012_xapi
+Revises: 0013_security
 Create Date: 2026-11-30
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import lms.core.db
 
 revision = "0014_privacy"
-down_revision = "0012_xapi"
+down_revision = "0013_security"
 branch_labels = None
 depends_on = None
 

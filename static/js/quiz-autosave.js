@@ -20,7 +20,8 @@
     data.set("action", "autosave");
     sending = true;
     dirty = false;
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+    // getAttribute: the form's buttons are named "action", which shadows form.action
+    fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) { throw new Error(String(response.status)); }
         say(form.dataset.saved);

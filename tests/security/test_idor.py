@@ -87,6 +87,22 @@ def _refused(world: World, role, method, url, *, api, body=None):  # noqa: F811
         ("GET", "/media/uploads/{upload}", False, None),
         ("GET", "/api/v1/media/uploads/{upload}", True, None),
         ("GET", "/teach/courses/{course}/roster", False, None),
+        ("GET", "/transcripts/{victim_transcript}", False, None),
+        ("GET", "/transcripts/{victim_transcript}/transcript.pdf", False, None),
+        ("GET", "/transcripts/{victim_transcript}/credential.json", False, None),
+        ("POST", "/transcripts/{victim_transcript}/reissue", False, None),
+        ("POST", "/transcripts/{victim_transcript}/revoke", False, {"reason": "mine now"}),
+        ("GET", "/users/{victim_id}/data.json", False, None),
+        ("GET", "/api/v1/users/{victim_id}/personal-data", True, None),
+        ("POST", "/admin/users/{victim_id}/erase", False, {"confirm_email": "victim@gx.example"}),
+        (
+            "POST",
+            "/api/v1/users/{victim_id}/erasure",
+            True,
+            {"confirm_email": "victim@gx.example"},
+        ),
+        ("GET", "/analytics/courses/{course}", False, None),
+        ("GET", "/api/v1/xapi/statements?course={course}", True, None),
     ],
 )
 def test_student_cannot_reach_another_students_things(world, method, path, api, body):  # noqa: F811
@@ -277,6 +293,15 @@ def test_an_institution_admin_cannot_act_on_another_institution(world):  # noqa:
         ("POST", "/admin/memberships/{pending_membership}/approve", {}),
         ("GET", "/credits/institutions/gx/recognition", None),
         ("GET", "/users/{student_id}", None),
+        ("GET", "/transcripts/{transcript}", None),
+        ("POST", "/transcripts/{transcript}/revoke", {"reason": "not ours"}),
+        ("POST", "/transcripts/{transcript}/reissue", None),
+        ("POST", "/institutions/gx/transcripts", {"student": "student@gx.example"}),
+        ("GET", "/credits/institutions/gx/agreements", None),
+        ("GET", "/analytics/institutions/gx", None),
+        ("GET", "/api/v1/analytics/institutions/gx", None),
+        ("GET", "/api/v1/users/{student_id}/personal-data", None),
+        ("POST", "/admin/users/{student_id}/erase", {"confirm_email": "student@gx.example"}),
     ],
 )
 def test_a_registrar_cannot_act_for_another_institution(world, method, path, body):  # noqa: F811
