@@ -16,7 +16,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 
-from lms.accounts.models import ApiToken, Membership, User
+from lms.accounts.models import ApiToken, Membership, User, UserSession
+from lms.analytics.models import XapiActor
 from lms.assessment.models import Attempt, ManualGrade, Response
 from lms.core import text
 from lms.core.audit import record
@@ -29,6 +30,7 @@ from lms.credits.models import CreditRecord, RecognitionRequest
 from lms.enrolment.models import Enrolment, LessonProgress
 from lms.live.models import AttendanceEvent, CalendarFeed
 from lms.media.models import MediaAsset, MediaPosition, MediaPreference
+from lms.offline.models import SyncOperation
 from lms.transcripts.models import Transcript
 
 #: columns never exported (secrets, or bulk that is not about the person)
@@ -139,7 +141,15 @@ def erase_personal_data(actor: User, user: User, *, confirm_email: str) -> None:
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    for model in (CalendarFeed, MediaPosition, MediaPreference):
+    # the xAPI pseudonym's link to the account, queued offline operations, sign-in sessions
+    for model in (
+        CalendarFeed,
+        MediaPosition,
+        MediaPreference,
+        XapiActor,
+        SyncOperation,
+        UserSession,
+    ):
         db.session.execute(delete(model).where(model.user_id == user.id))
     db.session.execute(
         delete(Membership).where(Membership.user_id == user.id, Membership.status == "pending")

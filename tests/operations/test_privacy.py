@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import ApiToken
+from lms.accounts.models import ApiToken, UserSession
+from lms.analytics.models import XapiActor
 from lms.core.models import AuditEvent
 from lms.credits.models import CreditRecord
 from lms.transcripts import issuance
@@ -105,6 +106,9 @@ def test_admin_erases_with_confirmation_and_the_transcript_stays(client, hoa, db
     student_client = client.application.test_client()
     login(student_client, student)
     token = bearer(student_client, student)
+    for model in (XapiActor, UserSession):  # there is something to erase
+        rows = select(func.count()).select_from(model).filter_by(user_id=student.id)
+        assert db_session.scalar(rows) > 0, model
 
     login(client, admin)
     page = client.get(f"/users/{student.id}").get_data(as_text=True)
@@ -150,6 +154,10 @@ def test_admin_erases_with_confirmation_and_the_transcript_stays(client, hoa, db
         == ledger_before
     )
     assert db_session.scalar(select(func.count()).select_from(Transcript)) == 1
+    # the xAPI pseudonym no longer leads to the account; sign-in sessions are gone
+    for model in (XapiActor, UserSession):
+        rows = select(func.count()).select_from(model).filter_by(user_id=student.id)
+        assert db_session.scalar(rows) == 0, model
     event = db_session.scalar(select(AuditEvent).filter_by(action="privacy.erased"))
     assert event.actor_id == admin.id and event.object_id == str(student.id)
     assert "hoa@student.test" not in json.dumps(event.after)
