@@ -21,6 +21,7 @@ from lms.catalog.models import (
     TRANSLATION_STATUSES,
 )
 from lms.catalog.ruby import annotate, gloss
+from lms.core.db import serialise_writes
 from lms.core.errors import ValidationError
 from lms.core.extensions import db
 from lms.core.forms import show_errors
@@ -117,6 +118,9 @@ def lesson(code: str, key: str):
     require(current_user, "lesson.view", course)
     lesson = services.get_lesson(course, key)
     if current_user.is_authenticated:
+        # the receivers record activity: on SQLite take the write lock before they read,
+        # so a student's pages opened in parallel wait instead of failing "locked"
+        serialise_writes()
         signals.lesson_viewed.send(lesson, user=current_user._get_current_object())
     locale = current_locale()
     body, body_locale = lesson.text("body", locale)
