@@ -41,6 +41,10 @@ GX_STAFF = frozenset({OTHER_TEACHER, TEACHER, REGISTRAR, INST_ADMIN, PLATFORM})
 LEARNERS = COURSE_STAFF | {STUDENT}  # the course's enrolled student and its staff
 LESSON_READERS = COURSE_STAFF_REG | {STUDENT}
 STUDENT_ONLY = frozenset({STUDENT})
+#: staff somewhere (a teacher, registrar or administrator of any institution)
+STAFF_ANYWHERE = SIGNED_IN - {STUDENT}
+#: a transcript of gx: its student, gx's registrars and administrators
+TRANSCRIPT_READERS = GX_REGISTRARS | {STUDENT}
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,69 @@ ASSET = {"asset_id": "asset"}
 UPLOAD = {"upload_id": "upload"}
 LIVE = {"session_id": "live"}
 TRANSCRIPT = {"transcript_id": "transcript"}
+TRANSCRIPT_PAGE = {"public_id": "transcript"}
+
+#: an offline operation on a lesson that does not exist (``offline_api.sync_batch``)
+SYNC_UNKNOWN_LESSON = {
+    "id": "0b7e1b8a-5c1e-4f55-9a52-3d0c4c1f0a01",
+    "type": "lesson.complete",
+    "lesson_id": 987654321,
+}
 
 ENTRIES: tuple[Entry, ...] = (
+    # ------------------------------------------------------------------ analytics
+    E("analytics.index", get=STAFF_ANYWHERE, note="whoever teaches, administers or registers"),
+    Entry(
+        "analytics.course",
+        (
+            C(COURSE, get=COURSE_STAFF, note="who manages its enrolments; not the registrar"),
+            C({"code": "ph_course"}, get=PA, note="another institution's course"),
+        ),
+    ),
+    Entry(
+        "analytics.course_export",
+        (
+            C({"code": "course", "key": "=enrolments", "fmt": "=csv"}, get=COURSE_STAFF),
+            C({"code": "course", "key": "=items", "fmt": "=xlsx"}, get=COURSE_STAFF),
+            C(
+                {"code": "course", "key": "=nothing", "fmt": "=csv"},
+                get=COURSE_STAFF,
+                missing_ok=True,
+                note="an unknown table: 404 after the permission check",
+            ),
+        ),
+    ),
+    Entry(
+        "analytics.institution",
+        (C(GX, get=GX_REGISTRARS), C({"slug": "ph"}, get=frozenset({OTHER_REGISTRAR, PLATFORM}))),
+    ),
+    E(
+        "analytics.institution_export",
+        {"slug": "gx", "key": "=countries", "fmt": "=xlsx"},
+        get=GX_REGISTRARS,
+    ),
+    E("analytics.platform", get=PA),
+    E("analytics.platform_export", {"key": "=credits", "fmt": "=csv"}, get=PA),
+    Entry(
+        "analytics_api.course_analytics",
+        (C(COURSE, get=COURSE_STAFF), C({"code": "ph_course"}, get=PA)),
+    ),
+    Entry(
+        "analytics_api.institution_statistics",
+        (C(GX, get=GX_REGISTRARS), C({"slug": "ph"}, get=frozenset({OTHER_REGISTRAR, PLATFORM}))),
+    ),
+    E("analytics_api.platform_statistics", get=PA),
+    Entry(
+        "xapi_api.statements",
+        (
+            C(get=STAFF_ANYWHERE, note="each sees the statements of the courses in reach"),
+            C(
+                get=COURSE_STAFF_REG,
+                query="course=GX-SEC-101",
+                note="the course's teachers, its institution's registrars and administrators",
+            ),
+        ),
+    ),
     # ------------------------------------------------------------------ accounts
     E("accounts.admin_home", get=ANY_REGISTRARS),
     E("accounts.institution_edit", GX, any=GX_ADMINS),
@@ -150,6 +215,21 @@ ENTRIES: tuple[Entry, ...] = (
     E("assessment.my_grades", COURSE, get=STUDENT_ONLY, note="staff have no grades: 404"),
     E("assessment.overview", {"assessment_id": "quiz"}, get=LEARNERS),
     E("assessment.queue", COURSE, get=COURSE_STAFF),
+    Entry(
+        "assessment.question",
+        (
+            C(
+                {"code": "course", "question_id": "question"},
+                any=COURSE_STAFF,
+                bodies={"POST": {"locale": "=en", "stem": "=Upload the wiring diagram"}},
+            ),
+            C(
+                {"code": "other_course", "question_id": "question"},
+                any=NOBODY,
+                note="a question of another course, even for that course's teacher: 404",
+            ),
+        ),
+    ),
     E("assessment.response_file", {"response_id": "victim_response", "n": "=0"}, get=COURSE_STAFF),
     E("assessment.start", {"assessment_id": "quiz"}, post=STUDENT_ONLY),
     E("assessment_api.attempt_result", ATTEMPT, get=LEARNERS),
@@ -246,6 +326,43 @@ ENTRIES: tuple[Entry, ...] = (
     E("catalog_api.update_lesson", {"lesson_id": "lesson"}, patch=COURSE_STAFF),
     E("catalog_api.update_module", {"module_id": "module"}, patch=COURSE_STAFF),
     # ------------------------------------------------------------------ credits
+    E(
+        "credits.agreement",
+        {"code": "agreement"},
+        get=ANY_REGISTRARS,
+        post=ANY_REGISTRARS,
+        bodies={
+            "POST": {
+                "valid_from": "=2020-01-01",
+                "valid_to": "=2099-12-31",
+                "conversion": "=grade",
+                "notes": "=changed",
+                "equivalences": "=PH-SEC-101; GX-EQ-1; Engine basics",
+            }
+        },
+        note="both parties read it; a POST by the source (ph) re-renders it and changes "
+        "nothing (test_destructive_routes.py), the receiving side (gx) edits it",
+    ),
+    Entry(
+        "credits.institution_agreements",
+        (
+            C(
+                GX,
+                any=GX_REGISTRARS,
+                bodies={
+                    "POST": {
+                        "partner": "=ph",
+                        "code": "=PH-GX-9",
+                        "valid_from": "=2027-01-01",
+                        "valid_to": "=2028-12-31",
+                        "conversion": "=percent",
+                        "equivalences": "=PH-SEC-101; GX-EQ-2; Engine basics",
+                    }
+                },
+            ),
+            C({"slug": "ph"}, any=frozenset({OTHER_REGISTRAR, PLATFORM})),
+        ),
+    ),
     E("credits.my_ledger", any=SIGNED_IN),
     E("credits.recognition_queue", GX, get=GX_REGISTRARS),
     E("credits.recognition_review", {"request_id": "request"}, any=GX_REGISTRARS),
@@ -396,7 +513,131 @@ ENTRIES: tuple[Entry, ...] = (
     E("media_api.upload_chunk", UPLOAD, put=frozenset({TEACHER})),
     E("media_api.upload_parts", UPLOAD, post=frozenset({TEACHER})),
     E("media_api.upload_state", UPLOAD, get=frozenset({TEACHER})),
+    # ------------------------------------------------------------------ offline
+    E("offline.index", get=SIGNED_IN, note="lists only the user's own enrolments"),
+    Entry(
+        "offline.manifest",
+        (
+            C(COURSE, get=LESSON_READERS, note="who may read the lessons"),
+            C({"code": "draft"}, get=COURSE_STAFF_REG, note="a draft is for its staff"),
+        ),
+    ),
+    Entry(
+        "offline.download_pack",
+        (
+            C(COURSE, get=LESSON_READERS),
+            C({"code": "draft"}, get=COURSE_STAFF_REG),
+        ),
+    ),
+    E("offline.session_info", get=SIGNED_IN),
+    E(
+        "offline.sync_batch",
+        post=SIGNED_IN,
+        note="each operation is checked as its user (test_destructive_routes.py)",
+    ),
+    E("offline.service_worker", get=ALL),
+    Entry(
+        "offline_api.manifest",
+        (
+            C(COURSE, get=LESSON_READERS),
+            C({"code": "draft"}, get=COURSE_STAFF_REG),
+        ),
+    ),
+    E(
+        "offline_api.sync_batch",
+        post=SIGNED_IN,
+        bodies={"POST": {"operations": [SYNC_UNKNOWN_LESSON]}},
+        note="each operation is checked as its user; an unknown lesson is rejected",
+    ),
+    # ------------------------------------------------------------------ operations
+    E("operations.audit", get=ANY_REGISTRARS, note="each sees their institutions' events"),
+    E("operations.audit_csv", get=ANY_REGISTRARS),
+    E("operations.my_data", get=SIGNED_IN),
+    Entry(
+        "operations.export_user",
+        (
+            C({"user_id": "student_id"}, get=GX_ADMINS | {STUDENT}, note="oneself, or gx's admins"),
+            C({"user_id": "victim_id"}, get=GX_ADMINS),
+            C({"user_id": "ph_student_id"}, get=PA, note="gx's admin is not ph's"),
+        ),
+    ),
+    Entry(
+        "operations.erase_user",
+        (
+            C(
+                {"user_id": "victim_id"},
+                any=GX_ADMINS,
+                bodies={"POST": {"confirm_email": "victim"}},
+            ),
+            C(
+                {"user_id": "student_id"},
+                any=GX_ADMINS,
+                bodies={"POST": {"confirm_email": "=student@gx.example"}},
+                note="never oneself",
+            ),
+            C(
+                {"user_id": "inst_admin_id"},
+                any=PA,
+                bodies={"POST": {"confirm_email": "=admin@gx.example"}},
+                note="an administrator cannot erase themselves",
+            ),
+            C(
+                {"user_id": "ph_student_id"},
+                any=PA,
+                bodies={"POST": {"confirm_email": "=student@ph.example"}},
+            ),
+        ),
+    ),
+    Entry(
+        "operations_api.erase_user",
+        (
+            C(
+                {"user_id": "victim_id"},
+                post=GX_ADMINS,
+                bodies={"POST": {"confirm_email": "victim"}},
+            ),
+            C(
+                {"user_id": "ph_student_id"},
+                post=PA,
+                bodies={"POST": {"confirm_email": "=student@ph.example"}},
+            ),
+        ),
+    ),
+    E("operations_api.list_audit_events", get=ANY_REGISTRARS),
+    E("operations_api.my_personal_data", get=SIGNED_IN),
+    Entry(
+        "operations_api.user_personal_data",
+        (
+            C({"user_id": "student_id"}, get=GX_ADMINS | {STUDENT}),
+            C({"user_id": "victim_id"}, get=GX_ADMINS),
+            C({"user_id": "ph_student_id"}, get=PA),
+        ),
+    ),
     # ------------------------------------------------------------------ transcripts
+    E("transcripts.my_transcripts", get=SIGNED_IN),
+    Entry(
+        "transcripts.transcript",
+        (
+            C(TRANSCRIPT_PAGE, get=TRANSCRIPT_READERS),
+            C({"public_id": "victim_transcript"}, get=GX_REGISTRARS),
+        ),
+    ),
+    E("transcripts.transcript_pdf", TRANSCRIPT_PAGE, get=TRANSCRIPT_READERS),
+    E("transcripts.transcript_credential", TRANSCRIPT_PAGE, get=TRANSCRIPT_READERS),
+    Entry(
+        "transcripts.institution_transcripts",
+        (
+            C(GX, any=GX_REGISTRARS, bodies={"POST": {"student": "victim"}}),
+            C({"slug": "ph"}, any=frozenset({OTHER_REGISTRAR, PLATFORM})),
+        ),
+    ),
+    E("transcripts.reissue", TRANSCRIPT_PAGE, post=GX_REGISTRARS),
+    E(
+        "transcripts.revoke",
+        TRANSCRIPT_PAGE,
+        post=GX_REGISTRARS,
+        bodies={"POST": {"reason": "=issued in error"}},
+    ),
     E("transcripts.did_document", GX, get=ALL),
     E("transcripts.signing_keys", GX, any=GX_REGISTRARS),
     E("transcripts.status_list", {"slug": "gx", "list_id": "status_list"}, get=ALL),

@@ -358,6 +358,7 @@ def _build(w: World, tmp: Path) -> None:
         student_id=u[STUDENT].id,
         victim_id=victim.id,
         ph_student_id=ph_student.id,
+        inst_admin_id=u[INST_ADMIN].id,
         ph_teacher=ph_teacher.email,
         victim=victim.email,
     )

@@ -204,3 +204,70 @@ def test_the_xapi_export_is_scoped_to_the_courses_in_reach(world, role, courses)
             break
         page += 1
     assert seen == expected
+
+
+def test_offline_operations_are_checked_as_their_user(world):  # noqa: F811
+    """A batch replayed through the sync endpoint cannot reach another person's attempt or a
+    course the user may not read: each operation is rejected, and changes nothing."""
+    from lms.assessment.models import Attempt, Response
+    from lms.catalog.models import Course
+
+    db.session.expire_all()
+    draft_lesson = db.session.scalar(select(Course).filter_by(code=world.ids["draft"]))
+    draft_lesson = draft_lesson.modules[0].lessons[0].id
+
+    def snapshot():
+        db.session.expire_all()
+        rows = []
+        for key in ("attempt", "victim_attempt"):
+            attempt = db.session.get(Attempt, world.ids[key])
+            answers = db.session.scalars(
+                select(Response.answer).filter_by(attempt_id=attempt.id).order_by(Response.id)
+            ).all()
+            rows.append((attempt.status, attempt.score, attempt.submitted_at, answers))
+        return rows
+
+    def operation(n: int, kind: str, **fields):
+        return {"id": f"6f1c7d9e-0000-4000-8000-{n:012d}", "type": kind, **fields}
+
+    cases = [
+        (
+            STUDENT,
+            [
+                operation(1, "quiz.answer", attempt_id=world.ids["victim_attempt"], answers={}),
+                operation(2, "quiz.submit", attempt_id=world.ids["victim_attempt"]),
+                operation(3, "lesson.complete", lesson_id=draft_lesson),
+            ],
+        ),
+        (
+            TEACHER,
+            [
+                operation(4, "quiz.answer", attempt_id=world.ids["attempt"], answers={}),
+                operation(5, "quiz.submit", attempt_id=world.ids["attempt"]),
+            ],
+        ),
+        (
+            OTHER_REGISTRAR,
+            [operation(6, "lesson.complete", lesson_id=world.ids["lesson"])],
+        ),
+    ]
+    before = snapshot()
+    for role, operations in cases:
+        for url, api in (("/api/v1/sync", True), ("/offline/sync", False)):
+            headers = {} if api else {"Content-Type": "application/json"}
+            probe = world.probe(
+                role,
+                "POST",
+                url,
+                api=api,
+                body={"operations": operations} if api else json.dumps({"operations": operations}),
+                headers=headers,
+            )
+            assert probe.status == 200, (role, url, probe.body[:300])
+            results = json.loads(probe.body)["results"]
+            assert [r["status"] for r in results] == ["rejected"] * len(operations), results
+            assert {r["reason_type"] for r in results} <= {"not-found", "forbidden"}, results
+            tables = {w.split()[2] for w in probe.writes if w.startswith("INSERT")}
+            assert tables <= {"sync_operations"}, probe.writes
+            assert not [w for w in probe.writes if not w.startswith("INSERT")], probe.writes
+    assert snapshot() == before
