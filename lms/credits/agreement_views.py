@@ -68,6 +68,8 @@ def agreement(code: str):
     item = agreements.get_agreement(code)
     if not can(current_user, VIEW, item.source):
         require(current_user, VIEW, item.target)
+    if request.method == "POST":  # only the receiving side changes an agreement
+        require(current_user, agreements.MANAGE, item.target)
     manage = can(current_user, agreements.MANAGE, item.target)
     form = AgreementForm(data=None if request.method == "POST" else _form_data(item))
     del form.partner, form.code  # an agreement's parties and code are its identity

@@ -106,6 +106,7 @@ def institution_transcripts(slug: str):
 def reissue(public_id: str):
     """Issue a new version from the student's current records; this one is superseded."""
     item = issuance.get(public_id)
+    require(current_user, issuance.ISSUE, item.institution)
     form = ReissueForm()
     if form.validate_on_submit():
         issued = issuance.issue(current_user, item.student, item.institution)

@@ -330,7 +330,7 @@ ENTRIES: tuple[Entry, ...] = (
         "credits.agreement",
         {"code": "agreement"},
         get=ANY_REGISTRARS,
-        post=ANY_REGISTRARS,
+        post=GX_REGISTRARS,
         bodies={
             "POST": {
                 "valid_from": "=2020-01-01",

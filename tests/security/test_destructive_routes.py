@@ -3,7 +3,7 @@
 * The destructive rows of the matrix (erase a person, revoke or re-issue a transcript) really
   act inside their request, and are rolled back with its savepoint: the world the later rows
   use is unchanged, the people acted on can still sign in.
-* A partner's registrar reads a recognition agreement; a POST from them re-renders the page
+* A partner's registrar reads a recognition agreement; a POST from them is refused (403)
   and changes nothing (only the receiving institution edits it).
 * The xAPI export gives each role the statements of the courses in its reach, no more."""
 
@@ -155,7 +155,7 @@ def test_the_partner_reads_an_agreement_but_cannot_change_it(world):  # noqa: F8
 
     url = f"/credits/agreements/{world.ids['agreement']}"
     partner = world.probe(OTHER_REGISTRAR, "POST", url, api=False, body=AGREEMENT_EDIT)
-    assert partner.status == 200
+    assert partner.status == 403
     assert not partner.writes, partner.writes
     assert b"changed by the partner" not in partner.body
     # the same body is a valid edit for the receiving institution
