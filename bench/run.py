@@ -7,6 +7,10 @@ gunicorn settings on loopback, and measures, as ratios:
   (req/s ≥ 0.5×, p99 ≤ 2×);
 * enrolment POSTs on a contested course against the bare app's POST /hello (≥ 0.2×), with
   0 oversold seats, 0 duplicate enrolments and 0 5xx;
+* quiz submissions (20 questions graded and stored) against the bare app's POST /hello
+  (≥ 0.15×), every submission scored in full;
+* transcript issuance (query, JSON, signature, then the PDF) against bare fpdf2 renders of
+  the same layout with the same fonts and shaping (bench/barepdf.py, ≥ 0.7×);
 * the HLS job against the bare ffmpeg command (bench/hls.py, ≥ 0.9×);
 * the catalogue while a transcode runs against the idle catalogue (≥ 0.7×);
 * the catalogue p99 at 1,000, 10,000 and 100,000 courses (100k ÷ 1k ≤ 1.3×).
@@ -47,6 +51,7 @@ sys.path.insert(0, str(BENCH))
 
 import dataset  # noqa: E402
 import load  # noqa: E402
+import scenarios  # noqa: E402
 
 GUNICORN = [
     str(Path(sys.executable).parent / "gunicorn"),
@@ -255,6 +260,123 @@ def bench_enrolment(app: str, bare: str, url: str, seconds: float, quick: bool):
     }
 
 
+def bench_quiz(app: str, bare: str, url: str, fx: scenarios.Fixtures, seconds: float):
+    """Quiz submissions (each a fresh attempt of 20 questions, all answered right), in turns
+    with the bare app's POST /hello."""
+    body = json.dumps({"answers": fx.answers}).encode()
+
+    def submit(attempt: tuple[int, str]) -> load.Request:
+        attempt_id, token = attempt
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        return ("POST", f"/api/v1/attempts/{attempt_id}/submit", headers, body)
+
+    hello_req = ("POST", "/hello", {"Content-Type": "application/json"}, b"{}")
+    warm, rest = fx.attempts[:CLIENTS], fx.attempts[CLIENTS:]
+    load.run(app, [submit(a) for a in warm], total=len(warm), concurrency=CLIENTS)
+    chunk = len(rest) // ROUNDS
+    hellos, quizzes = [], []
+    for n in range(ROUNDS):
+        part = rest[n * chunk : (n + 1) * chunk]
+        hellos.append(
+            load.run(
+                bare, lambda _i: hello_req, total=100_000, concurrency=CLIENTS,
+                max_seconds=seconds / ROUNDS,
+            )
+        )  # fmt: skip
+        quizzes.append(
+            load.run(
+                app, [submit(a) for a in part], total=len(part), concurrency=CLIENTS,
+                max_seconds=seconds / ROUNDS, keep_bodies=True,
+            )
+        )  # fmt: skip
+    hello, quiz = load.merge(hellos), load.merge(quizzes)
+    bodies = [b for r in quizzes for b in r.bodies]
+    full_marks = sum(
+        1
+        for status, b in bodies
+        if status == 200 and b and b.get("status") == "graded" and b["score"] == b["max_score"]
+    )
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        graded = conn.execute(
+            sa.text("SELECT COUNT(*) FROM attempts WHERE assessment_id = :q AND status = 'graded'"),
+            {"q": fx.quiz_id},
+        ).scalar()
+        stored = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM attempt_responses r JOIN attempts a ON a.id = r.attempt_id "
+                "WHERE a.assessment_id = :q AND a.status = 'graded' AND r.score IS NOT NULL"
+            ),
+            {"q": fx.quiz_id},
+        ).scalar()
+    engine.dispose()
+    if quiz.requests == 0:
+        raise RuntimeError("no quiz submission was measured")
+    return {
+        "hello_post": hello.summary(),
+        "quiz_submit": quiz.summary(),
+        "questions": scenarios.QUESTIONS,
+        "submissions": quiz.requests,
+        "full_marks": full_marks,
+        "attempts_graded": graded,
+        "responses_graded": stored,
+        "not_full_marks": quiz.requests - full_marks,
+        "server_errors": quiz.server_errors + quiz.errors,
+        "rps_ratio": ratio(quiz.rps, hello.rps),
+    }
+
+
+def bench_transcripts(app: str, bare: str, fx: scenarios.Fixtures, seconds: float):
+    """Transcript issuance — ``POST /api/v1/transcripts`` (the ledger query, the snapshot,
+    the signed credential, the status bit, the audit event), then ``GET …/pdf`` — timed as
+    one, in turns with bare fpdf2 renders of the same layout."""
+    auth = {"Authorization": f"Bearer {fx.registrar_token}"}
+    students = fx.transcript_students
+
+    def issue(i: int) -> load.Flow:
+        payload = json.dumps({"student": students[i % len(students)]}).encode()
+
+        def flow(send: load.Send) -> int:
+            headers = {**auth, "Content-Type": "application/json"}
+            status, data = send("POST", "/api/v1/transcripts", headers, payload)
+            if status != 201:
+                return status
+            tid = json.loads(data)["id"]
+            status, data = send("GET", f"/api/v1/transcripts/{tid}/pdf", auth, None)
+            return status if data.startswith(b"%PDF-") else 599
+
+        return flow
+
+    def bare_pdf(_i: int) -> load.Request:
+        return ("GET", "/pdf", {}, None)
+
+    per_turn = seconds / ROUNDS
+    counter = iter(range(10**9))
+    load.run(app, lambda _i: issue(next(counter)), total=2, concurrency=2, max_seconds=60)
+    load.run(bare, bare_pdf, total=2, concurrency=2, max_seconds=60)
+    issued, renders = [], []
+    for _round in range(ROUNDS):
+        renders.append(
+            load.run(bare, bare_pdf, total=100_000, concurrency=CLIENTS, max_seconds=per_turn)
+        )
+        issued.append(
+            load.run(
+                app, lambda _i: issue(next(counter)), total=100_000, concurrency=CLIENTS,
+                max_seconds=per_turn,
+            )
+        )  # fmt: skip
+    bare_r, app_r = load.merge(renders), load.merge(issued)
+    if app_r.statuses.get(200, 0) == 0 or bare_r.statuses.get(200, 0) == 0:
+        raise RuntimeError(f"transcripts: {app_r.summary()} / bare {bare_r.summary()}")
+    return {
+        "bare_pdf": bare_r.summary(),
+        "issue_and_pdf": app_r.summary(),
+        "records_per_transcript": scenarios.RECORDS_PER_TRANSCRIPT,
+        "server_errors": app_r.server_errors + app_r.errors,
+        "rps_ratio": ratio(app_r.rps, bare_r.rps),
+    }
+
+
 class Transcoder:
     """The HLS ladder the transcode job runs (the ffmpeg command of bench/hls.py, started
     the way the job starts it, at the job's CPU priority), repeated in the background while
@@ -393,6 +515,11 @@ TARGETS = [
     ("enrolment oversold seats", ("enrolment", "oversell"), 0, False),
     ("enrolment duplicate enrolments", ("enrolment", "duplicates"), 0, False),
     ("enrolment 5xx and transport errors", ("enrolment", "server_errors"), 0, False),
+    ("quiz submission req/s ÷ bare hello POST", ("quiz", "rps_ratio"), 0.15, True),
+    ("quiz submissions not scored in full", ("quiz", "not_full_marks"), 0, False),
+    ("quiz 5xx and transport errors", ("quiz", "server_errors"), 0, False),
+    ("transcript issue + PDF per s ÷ bare fpdf2 PDF", ("transcripts", "rps_ratio"), 0.7, True),
+    ("transcript 5xx and transport errors", ("transcripts", "server_errors"), 0, False),
     ("HLS job realtime factor ÷ bare ffmpeg", ("hls", "ratio_job_over_bare"), 0.9, True),
     ("catalogue req/s under transcode ÷ idle", ("transcode", "rps_ratio"), 0.7, True),
     ("catalogue p99 at largest ÷ at 1,000 courses", ("scaling", "p99_growth"), 1.3, False),
@@ -430,6 +557,25 @@ def table(results: dict[str, Any]) -> str:
             f"{enr['capacity']} seats → {enr['enrolled_201']} enrolled, "
             f"{enr['waitlisted_202']} waitlisted, {enr['conflict_409']} refused as duplicates"
         )
+    quiz = results.get("quiz")
+    if quiz:
+        for name in ("hello_post", "quiz_submit"):
+            r = quiz[name]
+            lines.append(
+                f"  {name:22} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+            )
+        lines.append(
+            f"  quiz: {quiz['submissions']} submissions of {quiz['questions']} questions, "
+            f"{quiz['full_marks']} scored in full; {quiz['attempts_graded']} attempts and "
+            f"{quiz['responses_graded']} responses graded in the database"
+        )
+    ts = results.get("transcripts")
+    if ts:
+        for name in ("bare_pdf", "issue_and_pdf"):
+            r = ts[name]
+            lines.append(
+                f"  {name:22} {r['rps']:>8} /s     p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+            )
     tr = results.get("transcode")
     if tr:
         for name in ("idle", "under_transcode"):
@@ -461,9 +607,11 @@ def main() -> int:
     if args.quick:
         scale = dataset.Scale(10, 1_000, 2_000, 10_000, 50_000)
         sizes = [1_000, 3_000, 10_000]
+        quiz_students, transcript_students = 400, 40
     else:
         scale = dataset.Scale()
         sizes = [1_000, 10_000, 100_000]
+        quiz_students, transcript_students = 2_000, 100
 
     started = time.perf_counter()
     results: dict[str, Any] = {
@@ -484,14 +632,30 @@ def main() -> int:
             t0 = time.perf_counter()
             results["rows"] = dataset.load(url, scale)
             results["dataset_seconds"] = round(time.perf_counter() - t0, 1)
+            log("quiz and transcript fixtures …")
+            fx = scenarios.prepare(
+                url,
+                tmp / "instance",
+                quiz_students=quiz_students,
+                transcript_students=transcript_students,
+            )
+            bare_pdf = tmp / "barepdf.json"
+            bare_pdf.write_text(
+                json.dumps({"document": fx.bare_document, "fonts": fx.bare_fonts}),
+                encoding="utf-8",
+            )
             with (
                 gunicorn("wsgi:app", tmp, app_env(url, tmp)) as app,
-                gunicorn("baseline:app", tmp, chdir=BENCH) as bare,
+                gunicorn("baseline:app", tmp, {"BENCH_PDF": str(bare_pdf)}, chdir=BENCH) as bare,
             ):
                 log("catalogue …")
                 results["catalogue"] = bench_catalogue(app, bare, seconds)
                 log("enrolment rush …")
                 results["enrolment"] = bench_enrolment(app, bare, url, seconds, args.quick)
+                log("quiz submissions …")
+                results["quiz"] = bench_quiz(app, bare, url, fx, seconds)
+                log("transcript issuance …")
+                results["transcripts"] = bench_transcripts(app, bare, fx, seconds * 3)
                 log("catalogue under transcode …")
                 results["transcode"] = bench_transcode(app, url, tmp, seconds)
         log("catalogue p99 by size …")
