@@ -55,6 +55,8 @@ import scenarios  # noqa: E402
 
 GUNICORN = [
     str(Path(sys.executable).parent / "gunicorn"),
+    "--config",
+    str(ROOT / "deploy" / "gunicorn.conf.py"),  # the deployed settings, then these
     "--workers",
     "2",
     "--worker-class",
@@ -67,6 +69,9 @@ GUNICORN = [
     "warning",
 ]
 CLIENTS = 8
+#: client threads for PDF work: each request keeps a CPU busy for a second or more, so two
+#: per worker keep both busy without piling up a queue that only stretches latency
+PDF_CLIENTS = 4
 #: turns of interleaved measurement behind each side-by-side figure
 ROUNDS = 3
 
@@ -181,18 +186,35 @@ def check(value: float, target: float, higher_is_better: bool) -> str:
 # --------------------------------------------------------------------------- the parts
 
 
-def bench_catalogue(app: str, bare: str, seconds: float) -> dict[str, Any]:
+def bench_catalogue(app: str, uncached: str, bare: str, seconds: float) -> dict[str, Any]:
+    """The catalogue page and API as deployed (rendered pages reused for
+    ``LMS_CATALOGUE_CACHE_SECONDS``) and with that cache off (every request queries and
+    renders), against the bare 50-row template."""
     out: dict[str, Any] = {}
-    table, page, api = interleaved(
-        [(bare, "/table"), (app, "/courses"), (app, "/api/v1/courses?per_page=20")], seconds
+    api_path = "/api/v1/courses?per_page=20"
+    table, page, api, page_nc, api_nc = interleaved(
+        [
+            (bare, "/table"),
+            (app, "/courses"),
+            (app, api_path),
+            (uncached, "/courses"),
+            (uncached, api_path),
+        ],
+        seconds * 5 / 3,
     )
     out["bare_table"] = table.summary()
     out["catalogue_page"] = page.summary()
     out["catalogue_api"] = api.summary()
+    out["catalogue_page_uncached"] = page_nc.summary()
+    out["catalogue_api_uncached"] = api_nc.summary()
     out["page_rps_ratio"] = ratio(page.rps, table.rps)
     out["page_p99_ratio"] = ratio(page.p99, table.p99)
     out["api_rps_ratio"] = ratio(api.rps, table.rps)
     out["api_p99_ratio"] = ratio(api.p99, table.p99)
+    out["uncached_page_rps_ratio"] = ratio(page_nc.rps, table.rps)
+    out["uncached_page_p99_ratio"] = ratio(page_nc.p99, table.p99)
+    out["uncached_api_rps_ratio"] = ratio(api_nc.rps, table.rps)
+    out["uncached_api_p99_ratio"] = ratio(api_nc.p99, table.p99)
     return out
 
 
@@ -357,11 +379,11 @@ def bench_transcripts(app: str, bare: str, fx: scenarios.Fixtures, seconds: floa
     issued, renders = [], []
     for _round in range(ROUNDS):
         renders.append(
-            load.run(bare, bare_pdf, total=100_000, concurrency=CLIENTS, max_seconds=per_turn)
+            load.run(bare, bare_pdf, total=100_000, concurrency=PDF_CLIENTS, max_seconds=per_turn)
         )
         issued.append(
             load.run(
-                app, lambda _i: issue(next(counter)), total=100_000, concurrency=CLIENTS,
+                app, lambda _i: issue(next(counter)), total=100_000, concurrency=PDF_CLIENTS,
                 max_seconds=per_turn,
             )
         )  # fmt: skip
@@ -488,7 +510,9 @@ def bench_scaling(tmp: Path, seconds: float, sizes: list[int]) -> dict[str, Any]
             )
             dataset.load(url, scale, log=lambda _m: None)
             have = size
-            with gunicorn("wsgi:app", tmp, app_env(url, tmp)) as app:
+            # the query and the rendering as the catalogue grows (not the cache)
+            env = {**app_env(url, tmp), "LMS_CATALOGUE_CACHE_SECONDS": "0"}
+            with gunicorn("wsgi:app", tmp, env) as app:
                 result = measure(app, "/courses", seconds)
             out[str(size)] = result.summary()
             log(f"  {size:>7,} courses: p99 {result.p99:.1f} ms, {result.rps:.0f} req/s")
@@ -511,6 +535,10 @@ TARGETS = [
     ("catalogue page p99 ÷ bare 50-row template", ("catalogue", "page_p99_ratio"), 2.0, False),
     ("catalogue API req/s ÷ bare 50-row template", ("catalogue", "api_rps_ratio"), 0.5, True),
     ("catalogue API p99 ÷ bare 50-row template", ("catalogue", "api_p99_ratio"), 2.0, False),
+    ("  cache off: page req/s ÷ bare", ("catalogue", "uncached_page_rps_ratio"), 0.5, True),
+    ("  cache off: page p99 ÷ bare", ("catalogue", "uncached_page_p99_ratio"), 2.0, False),
+    ("  cache off: API req/s ÷ bare", ("catalogue", "uncached_api_rps_ratio"), 0.5, True),
+    ("  cache off: API p99 ÷ bare", ("catalogue", "uncached_api_p99_ratio"), 2.0, False),
     ("enrolment POST req/s ÷ bare hello POST", ("enrolment", "rps_ratio"), 0.2, True),
     ("enrolment oversold seats", ("enrolment", "oversell"), 0, False),
     ("enrolment duplicate enrolments", ("enrolment", "duplicates"), 0, False),
@@ -540,7 +568,13 @@ def table(results: dict[str, Any]) -> str:
     lines.append("-" * 78)
     cat = results.get("catalogue")
     if cat:
-        for name in ("bare_table", "catalogue_page", "catalogue_api"):
+        for name in (
+            "bare_table",
+            "catalogue_page",
+            "catalogue_api",
+            "catalogue_page_uncached",
+            "catalogue_api_uncached",
+        ):
             r = cat[name]
             lines.append(
                 f"  {name:22} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
@@ -619,7 +653,7 @@ def main() -> int:
         "command": "make bench" + (" BENCH_ARGS=--quick" if args.quick else ""),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "database": "postgresql" if os.environ.get("LMS_BENCH_DATABASE_URL") else "sqlite",
-        "server": " ".join(GUNICORN[1:]),
+        "server": " ".join(GUNICORN[1:]).replace(str(ROOT) + "/", ""),
         "clients": CLIENTS,
         "seconds_per_run": seconds,
         "scale": scale.__dict__,
@@ -644,12 +678,14 @@ def main() -> int:
                 json.dumps({"document": fx.bare_document, "fonts": fx.bare_fonts}),
                 encoding="utf-8",
             )
+            no_cache = {**app_env(url, tmp), "LMS_CATALOGUE_CACHE_SECONDS": "0"}
             with (
                 gunicorn("wsgi:app", tmp, app_env(url, tmp)) as app,
+                gunicorn("wsgi:app", tmp, no_cache) as uncached,
                 gunicorn("baseline:app", tmp, {"BENCH_PDF": str(bare_pdf)}, chdir=BENCH) as bare,
             ):
                 log("catalogue …")
-                results["catalogue"] = bench_catalogue(app, bare, seconds)
+                results["catalogue"] = bench_catalogue(app, uncached, bare, seconds)
                 log("enrolment rush …")
                 results["enrolment"] = bench_enrolment(app, bare, url, seconds, args.quick)
                 log("quiz submissions …")

@@ -73,6 +73,16 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         "/usr/share/fonts/truetype/noto:/usr/share/fonts/opentype/noto",
         "Folders (separated by ':') searched for the Noto fonts of PDF transcripts",
     ),
+    "CACHE_URL": (
+        "",
+        "Shared cache of rendered pages (redis://host:6379/1) when several web nodes run; "
+        "empty keeps a small cache in each process",
+    ),
+    "CATALOGUE_CACHE_SECONDS": (
+        30,
+        "How long a rendered catalogue page or API page is reused (0: never); saving a "
+        "course or institution renews it at once",
+    ),
 }
 
 
