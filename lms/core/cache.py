@@ -15,6 +15,7 @@ the same for every reader of a given key."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -22,6 +23,8 @@ from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
 from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
 
 PREFIX = "lms:cache:"
 
@@ -69,25 +72,46 @@ class LocalBackend:
 
 
 class RedisBackend:
-    """Entries and generations in Redis (``SET … EX``, ``INCR``), shared by every node."""
+    """Entries and generations in Redis (``SET … EX``, ``INCR``), shared by every node.
+
+    If Redis cannot be reached, pages are rendered every time (and a warning is logged)
+    rather than failing the request."""
 
     def __init__(self, url: str) -> None:
         import redis
 
+        self.errors = (redis.RedisError, OSError)
         self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
+    def _warn(self, exc: Exception) -> None:
+        log.warning("cache: Redis unavailable (%s); rendering without the cache", exc)
+
     def get(self, key: str) -> str | None:
-        value = self.redis.get(PREFIX + key)
+        try:
+            value = self.redis.get(PREFIX + key)
+        except self.errors as exc:
+            self._warn(exc)
+            return None
         return None if value is None else value.decode("utf-8")
 
     def set(self, key: str, value: str, ttl: int) -> None:
-        self.redis.set(PREFIX + key, value.encode("utf-8"), ex=max(1, int(ttl)))
+        try:
+            self.redis.set(PREFIX + key, value.encode("utf-8"), ex=max(1, int(ttl)))
+        except self.errors as exc:
+            self._warn(exc)
 
     def generation(self, namespace: str) -> int:
-        return int(self.redis.get(f"{PREFIX}gen:{namespace}") or 0)
+        try:
+            return int(self.redis.get(f"{PREFIX}gen:{namespace}") or 0)
+        except self.errors as exc:
+            self._warn(exc)
+            return -1
 
     def bump(self, namespace: str) -> None:
-        self.redis.incr(f"{PREFIX}gen:{namespace}")
+        try:
+            self.redis.incr(f"{PREFIX}gen:{namespace}")
+        except self.errors as exc:
+            self._warn(exc)
 
 
 def init_app(app: Flask) -> None:
