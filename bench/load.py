@@ -18,6 +18,11 @@ from urllib.parse import urlsplit
 
 #: a request: (method, path, headers, body)
 Request = tuple[str, str, dict[str, str], bytes | None]
+#: sends one request on the worker's connection: (status, body)
+Send = Callable[[str, str, dict[str, str], bytes | None], tuple[int, bytes]]
+#: several dependent requests timed as one (e.g. issue a transcript, then fetch its PDF):
+#: called with ``send``, returns the status that counts for the whole flow
+Flow = Callable[[Send], int]
 
 
 @dataclass
@@ -74,7 +79,7 @@ def _connect(base: str) -> http.client.HTTPConnection:
 
 def run(
     base: str,
-    requests: Callable[[int], Request] | list[Request],
+    requests: Callable[[int], Request | Flow] | list[Request | Flow],
     *,
     total: int,
     concurrency: int = 8,
@@ -83,7 +88,8 @@ def run(
 ) -> Result:
     """Send up to ``total`` requests from ``concurrency`` threads, stopping early after
     ``max_seconds``. ``requests`` is a list (the i-th request is sent once) or a function
-    of the request number."""
+    of the request number. An item may be a ``Flow``: its requests are sent one after the
+    other on the worker's connection and timed as one."""
     if isinstance(requests, list):
         total = min(total, len(requests))
         pick = requests.__getitem__
@@ -98,39 +104,48 @@ def run(
     deadline = time.perf_counter() + max_seconds
 
     def worker() -> None:
-        conn = _connect(base)
+        holder = [_connect(base)]
+
+        def send(method: str, path: str, headers: dict[str, str], body: bytes | None):
+            conn = holder[0]
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            if resp.will_close:
+                conn.close()
+                holder[0] = _connect(base)
+            return resp.status, data
+
         try:
             while time.perf_counter() < deadline:
                 with lock:
                     i = next(counter, None)
                 if i is None:
                     return
-                method, path, headers, body = pick(i)
+                item = pick(i)
                 t0 = time.perf_counter()
                 try:
-                    conn.request(method, path, body=body, headers=headers)
-                    resp = conn.getresponse()
-                    data = resp.read()
+                    if callable(item):
+                        status, data = item(send), b""
+                    else:
+                        status, data = send(*item)
                 except (OSError, http.client.HTTPException):
-                    conn.close()
-                    conn = _connect(base)
+                    holder[0].close()
+                    holder[0] = _connect(base)
                     with lock:
                         errors[0] += 1
                     continue
                 elapsed = time.perf_counter() - t0
-                if resp.will_close:
-                    conn.close()
-                    conn = _connect(base)
                 with lock:
                     latencies.append(elapsed)
-                    statuses[resp.status] += 1
+                    statuses[status] += 1
                     if keep_bodies:
                         try:
-                            bodies.append((resp.status, json.loads(data or b"null")))
+                            bodies.append((status, json.loads(data or b"null")))
                         except ValueError:
-                            bodies.append((resp.status, None))
+                            bodies.append((status, None))
         finally:
-            conn.close()
+            holder[0].close()
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     started = time.perf_counter()

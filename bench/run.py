@@ -4,12 +4,18 @@ Builds the dataset (bench/dataset.py), serves the app and a bare Flask app with 
 gunicorn settings on loopback, and measures, as ratios:
 
 * the catalogue page and the catalogue API against the bare app rendering 50 rows
-  (req/s ≥ 0.5×, p99 ≤ 2×);
+  (req/s ≥ 0.5×, p99 ≤ 2×), as deployed (rendered pages reused for
+  ``LMS_CATALOGUE_CACHE_SECONDS``) and with that cache off;
 * enrolment POSTs on a contested course against the bare app's POST /hello (≥ 0.2×), with
   0 oversold seats, 0 duplicate enrolments and 0 5xx;
+* quiz submissions (20 questions graded and stored) against the bare app's POST /hello
+  (≥ 0.15×), every submission scored in full;
+* transcript issuance (query, JSON, signature, then the PDF) against bare fpdf2 renders of
+  the same layout with the same fonts and shaping (bench/barepdf.py, ≥ 0.7×);
 * the HLS job against the bare ffmpeg command (bench/hls.py, ≥ 0.9×);
-* the catalogue while a transcode runs against the idle catalogue (≥ 0.7×);
-* the catalogue p99 at 1,000, 10,000 and 100,000 courses (100k ÷ 1k ≤ 1.3×);
+* the catalogue while a transcode runs against the idle catalogue (≥ 0.7×), and
+* the catalogue p99 at 1,000, 10,000 and 100,000 courses (100k ÷ 1k ≤ 1.3×), both with the
+  cache off (every request queries and renders);
 * each analytics dashboard's queries against a full count of the enrolments
   (bench/analytics.py).
 
@@ -50,9 +56,12 @@ sys.path.insert(0, str(BENCH))
 import analytics  # noqa: E402
 import dataset  # noqa: E402
 import load  # noqa: E402
+import scenarios  # noqa: E402
 
 GUNICORN = [
     str(Path(sys.executable).parent / "gunicorn"),
+    "--config",
+    str(ROOT / "deploy" / "gunicorn.conf.py"),  # the deployed settings, then these
     "--workers",
     "2",
     "--worker-class",
@@ -65,6 +74,9 @@ GUNICORN = [
     "warning",
 ]
 CLIENTS = 8
+#: client threads for PDF work: each request keeps a CPU busy for a second or more, so two
+#: per worker keep both busy without piling up a queue that only stretches latency
+PDF_CLIENTS = 4
 #: turns of interleaved measurement behind each side-by-side figure
 ROUNDS = 3
 
@@ -179,18 +191,35 @@ def check(value: float, target: float, higher_is_better: bool) -> str:
 # --------------------------------------------------------------------------- the parts
 
 
-def bench_catalogue(app: str, bare: str, seconds: float) -> dict[str, Any]:
+def bench_catalogue(app: str, uncached: str, bare: str, seconds: float) -> dict[str, Any]:
+    """The catalogue page and API as deployed (rendered pages reused for
+    ``LMS_CATALOGUE_CACHE_SECONDS``) and with that cache off (every request queries and
+    renders), against the bare 50-row template."""
     out: dict[str, Any] = {}
-    table, page, api = interleaved(
-        [(bare, "/table"), (app, "/courses"), (app, "/api/v1/courses?per_page=20")], seconds
+    api_path = "/api/v1/courses?per_page=20"
+    table, page, api, page_nc, api_nc = interleaved(
+        [
+            (bare, "/table"),
+            (app, "/courses"),
+            (app, api_path),
+            (uncached, "/courses"),
+            (uncached, api_path),
+        ],
+        seconds * 5 / 3,
     )
     out["bare_table"] = table.summary()
     out["catalogue_page"] = page.summary()
     out["catalogue_api"] = api.summary()
+    out["catalogue_page_uncached"] = page_nc.summary()
+    out["catalogue_api_uncached"] = api_nc.summary()
     out["page_rps_ratio"] = ratio(page.rps, table.rps)
     out["page_p99_ratio"] = ratio(page.p99, table.p99)
     out["api_rps_ratio"] = ratio(api.rps, table.rps)
     out["api_p99_ratio"] = ratio(api.p99, table.p99)
+    out["uncached_page_rps_ratio"] = ratio(page_nc.rps, table.rps)
+    out["uncached_page_p99_ratio"] = ratio(page_nc.p99, table.p99)
+    out["uncached_api_rps_ratio"] = ratio(api_nc.rps, table.rps)
+    out["uncached_api_p99_ratio"] = ratio(api_nc.p99, table.p99)
     return out
 
 
@@ -255,6 +284,123 @@ def bench_enrolment(app: str, bare: str, url: str, seconds: float, quick: bool):
         "duplicates": dup,
         "server_errors": rush.server_errors + rush.errors,
         "rps_ratio": ratio(rush.rps, hello.rps),
+    }
+
+
+def bench_quiz(app: str, bare: str, url: str, fx: scenarios.Fixtures, seconds: float):
+    """Quiz submissions (each a fresh attempt of 20 questions, all answered right), in turns
+    with the bare app's POST /hello."""
+    body = json.dumps({"answers": fx.answers}).encode()
+
+    def submit(attempt: tuple[int, str]) -> load.Request:
+        attempt_id, token = attempt
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        return ("POST", f"/api/v1/attempts/{attempt_id}/submit", headers, body)
+
+    hello_req = ("POST", "/hello", {"Content-Type": "application/json"}, b"{}")
+    warm, rest = fx.attempts[:CLIENTS], fx.attempts[CLIENTS:]
+    load.run(app, [submit(a) for a in warm], total=len(warm), concurrency=CLIENTS)
+    chunk = len(rest) // ROUNDS
+    hellos, quizzes = [], []
+    for n in range(ROUNDS):
+        part = rest[n * chunk : (n + 1) * chunk]
+        hellos.append(
+            load.run(
+                bare, lambda _i: hello_req, total=100_000, concurrency=CLIENTS,
+                max_seconds=seconds / ROUNDS,
+            )
+        )  # fmt: skip
+        quizzes.append(
+            load.run(
+                app, [submit(a) for a in part], total=len(part), concurrency=CLIENTS,
+                max_seconds=seconds / ROUNDS, keep_bodies=True,
+            )
+        )  # fmt: skip
+    hello, quiz = load.merge(hellos), load.merge(quizzes)
+    bodies = [b for r in quizzes for b in r.bodies]
+    full_marks = sum(
+        1
+        for status, b in bodies
+        if status == 200 and b and b.get("status") == "graded" and b["score"] == b["max_score"]
+    )
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        graded = conn.execute(
+            sa.text("SELECT COUNT(*) FROM attempts WHERE assessment_id = :q AND status = 'graded'"),
+            {"q": fx.quiz_id},
+        ).scalar()
+        stored = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM attempt_responses r JOIN attempts a ON a.id = r.attempt_id "
+                "WHERE a.assessment_id = :q AND a.status = 'graded' AND r.score IS NOT NULL"
+            ),
+            {"q": fx.quiz_id},
+        ).scalar()
+    engine.dispose()
+    if quiz.requests == 0:
+        raise RuntimeError("no quiz submission was measured")
+    return {
+        "hello_post": hello.summary(),
+        "quiz_submit": quiz.summary(),
+        "questions": scenarios.QUESTIONS,
+        "submissions": quiz.requests,
+        "full_marks": full_marks,
+        "attempts_graded": graded,
+        "responses_graded": stored,
+        "not_full_marks": quiz.requests - full_marks,
+        "server_errors": quiz.server_errors + quiz.errors,
+        "rps_ratio": ratio(quiz.rps, hello.rps),
+    }
+
+
+def bench_transcripts(app: str, bare: str, fx: scenarios.Fixtures, seconds: float):
+    """Transcript issuance — ``POST /api/v1/transcripts`` (the ledger query, the snapshot,
+    the signed credential, the status bit, the audit event), then ``GET …/pdf`` — timed as
+    one, in turns with bare fpdf2 renders of the same layout."""
+    auth = {"Authorization": f"Bearer {fx.registrar_token}"}
+    students = fx.transcript_students
+
+    def issue(i: int) -> load.Flow:
+        payload = json.dumps({"student": students[i % len(students)]}).encode()
+
+        def flow(send: load.Send) -> int:
+            headers = {**auth, "Content-Type": "application/json"}
+            status, data = send("POST", "/api/v1/transcripts", headers, payload)
+            if status != 201:
+                return status
+            tid = json.loads(data)["id"]
+            status, data = send("GET", f"/api/v1/transcripts/{tid}/pdf", auth, None)
+            return status if data.startswith(b"%PDF-") else 599
+
+        return flow
+
+    def bare_pdf(_i: int) -> load.Request:
+        return ("GET", "/pdf", {}, None)
+
+    per_turn = seconds / ROUNDS
+    counter = iter(range(10**9))
+    load.run(app, lambda _i: issue(next(counter)), total=2, concurrency=2, max_seconds=60)
+    load.run(bare, bare_pdf, total=2, concurrency=2, max_seconds=60)
+    issued, renders = [], []
+    for _round in range(ROUNDS):
+        renders.append(
+            load.run(bare, bare_pdf, total=100_000, concurrency=PDF_CLIENTS, max_seconds=per_turn)
+        )
+        issued.append(
+            load.run(
+                app, lambda _i: issue(next(counter)), total=100_000, concurrency=PDF_CLIENTS,
+                max_seconds=per_turn,
+            )
+        )  # fmt: skip
+    bare_r, app_r = load.merge(renders), load.merge(issued)
+    if app_r.statuses.get(200, 0) == 0 or bare_r.statuses.get(200, 0) == 0:
+        raise RuntimeError(f"transcripts: {app_r.summary()} / bare {bare_r.summary()}")
+    return {
+        "bare_pdf": bare_r.summary(),
+        "issue_and_pdf": app_r.summary(),
+        "records_per_transcript": scenarios.RECORDS_PER_TRANSCRIPT,
+        "server_errors": app_r.server_errors + app_r.errors,
+        "rps_ratio": ratio(app_r.rps, bare_r.rps),
     }
 
 
@@ -369,7 +515,9 @@ def bench_scaling(tmp: Path, seconds: float, sizes: list[int]) -> dict[str, Any]
             )
             dataset.load(url, scale, log=lambda _m: None)
             have = size
-            with gunicorn("wsgi:app", tmp, app_env(url, tmp)) as app:
+            # the query and the rendering as the catalogue grows (not the cache)
+            env = {**app_env(url, tmp), "LMS_CATALOGUE_CACHE_SECONDS": "0"}
+            with gunicorn("wsgi:app", tmp, env) as app:
                 result = measure(app, "/courses", seconds)
             out[str(size)] = result.summary()
             log(f"  {size:>7,} courses: p99 {result.p99:.1f} ms, {result.rps:.0f} req/s")
@@ -392,10 +540,19 @@ TARGETS = [
     ("catalogue page p99 ÷ bare 50-row template", ("catalogue", "page_p99_ratio"), 2.0, False),
     ("catalogue API req/s ÷ bare 50-row template", ("catalogue", "api_rps_ratio"), 0.5, True),
     ("catalogue API p99 ÷ bare 50-row template", ("catalogue", "api_p99_ratio"), 2.0, False),
+    ("  cache off: page req/s ÷ bare", ("catalogue", "uncached_page_rps_ratio"), 0.5, True),
+    ("  cache off: page p99 ÷ bare", ("catalogue", "uncached_page_p99_ratio"), 2.0, False),
+    ("  cache off: API req/s ÷ bare", ("catalogue", "uncached_api_rps_ratio"), 0.5, True),
+    ("  cache off: API p99 ÷ bare", ("catalogue", "uncached_api_p99_ratio"), 2.0, False),
     ("enrolment POST req/s ÷ bare hello POST", ("enrolment", "rps_ratio"), 0.2, True),
     ("enrolment oversold seats", ("enrolment", "oversell"), 0, False),
     ("enrolment duplicate enrolments", ("enrolment", "duplicates"), 0, False),
     ("enrolment 5xx and transport errors", ("enrolment", "server_errors"), 0, False),
+    ("quiz submission req/s ÷ bare hello POST", ("quiz", "rps_ratio"), 0.15, True),
+    ("quiz submissions not scored in full", ("quiz", "not_full_marks"), 0, False),
+    ("quiz 5xx and transport errors", ("quiz", "server_errors"), 0, False),
+    ("transcript issue + PDF per s ÷ bare fpdf2 PDF", ("transcripts", "rps_ratio"), 0.7, True),
+    ("transcript 5xx and transport errors", ("transcripts", "server_errors"), 0, False),
     ("HLS job realtime factor ÷ bare ffmpeg", ("hls", "ratio_job_over_bare"), 0.9, True),
     ("catalogue req/s under transcode ÷ idle", ("transcode", "rps_ratio"), 0.7, True),
     ("catalogue p99 at largest ÷ at 1,000 courses", ("scaling", "p99_growth"), 1.3, False),
@@ -416,7 +573,13 @@ def table(results: dict[str, Any]) -> str:
     lines.append("-" * 78)
     cat = results.get("catalogue")
     if cat:
-        for name in ("bare_table", "catalogue_page", "catalogue_api"):
+        for name in (
+            "bare_table",
+            "catalogue_page",
+            "catalogue_api",
+            "catalogue_page_uncached",
+            "catalogue_api_uncached",
+        ):
             r = cat[name]
             lines.append(
                 f"  {name:22} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
@@ -433,6 +596,25 @@ def table(results: dict[str, Any]) -> str:
             f"{enr['capacity']} seats → {enr['enrolled_201']} enrolled, "
             f"{enr['waitlisted_202']} waitlisted, {enr['conflict_409']} refused as duplicates"
         )
+    quiz = results.get("quiz")
+    if quiz:
+        for name in ("hello_post", "quiz_submit"):
+            r = quiz[name]
+            lines.append(
+                f"  {name:22} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+            )
+        lines.append(
+            f"  quiz: {quiz['submissions']} submissions of {quiz['questions']} questions, "
+            f"{quiz['full_marks']} scored in full; {quiz['attempts_graded']} attempts and "
+            f"{quiz['responses_graded']} responses graded in the database"
+        )
+    ts = results.get("transcripts")
+    if ts:
+        for name in ("bare_pdf", "issue_and_pdf"):
+            r = ts[name]
+            lines.append(
+                f"  {name:22} {r['rps']:>8} /s     p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+            )
     tr = results.get("transcode")
     if tr:
         for name in ("idle", "under_transcode"):
@@ -466,9 +648,11 @@ def main() -> int:
     if args.quick:
         scale = dataset.Scale(10, 1_000, 2_000, 10_000, 50_000)
         sizes = [1_000, 3_000, 10_000]
+        quiz_students, transcript_students = 200, 30
     else:
         scale = dataset.Scale()
         sizes = [1_000, 10_000, 100_000]
+        quiz_students, transcript_students = 1_000, 100
 
     started = time.perf_counter()
     results: dict[str, Any] = {
@@ -476,7 +660,7 @@ def main() -> int:
         "command": "make bench" + (" BENCH_ARGS=--quick" if args.quick else ""),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "database": "postgresql" if os.environ.get("LMS_BENCH_DATABASE_URL") else "sqlite",
-        "server": " ".join(GUNICORN[1:]),
+        "server": " ".join(GUNICORN[1:]).replace(str(ROOT) + "/", ""),
         "clients": CLIENTS,
         "seconds_per_run": seconds,
         "scale": scale.__dict__,
@@ -489,16 +673,35 @@ def main() -> int:
             t0 = time.perf_counter()
             results["rows"] = dataset.load(url, scale)
             results["dataset_seconds"] = round(time.perf_counter() - t0, 1)
+            log("quiz and transcript fixtures …")
+            fx = scenarios.prepare(
+                url,
+                tmp / "instance",
+                quiz_students=quiz_students,
+                transcript_students=transcript_students,
+            )
+            bare_pdf = tmp / "barepdf.json"
+            bare_pdf.write_text(
+                json.dumps({"document": fx.bare_document, "fonts": fx.bare_fonts}),
+                encoding="utf-8",
+            )
+            no_cache = {**app_env(url, tmp), "LMS_CATALOGUE_CACHE_SECONDS": "0"}
             with (
                 gunicorn("wsgi:app", tmp, app_env(url, tmp)) as app,
-                gunicorn("baseline:app", tmp, chdir=BENCH) as bare,
+                gunicorn("wsgi:app", tmp, no_cache) as uncached,
+                gunicorn("baseline:app", tmp, {"BENCH_PDF": str(bare_pdf)}, chdir=BENCH) as bare,
             ):
                 log("catalogue …")
-                results["catalogue"] = bench_catalogue(app, bare, seconds)
+                results["catalogue"] = bench_catalogue(app, uncached, bare, seconds)
                 log("enrolment rush …")
                 results["enrolment"] = bench_enrolment(app, bare, url, seconds, args.quick)
+                log("quiz submissions …")
+                results["quiz"] = bench_quiz(app, bare, url, fx, seconds)
+                log("transcript issuance …")
+                results["transcripts"] = bench_transcripts(app, bare, fx, seconds * 3)
                 log("catalogue under transcode …")
-                results["transcode"] = bench_transcode(app, url, tmp, seconds)
+                # the page rendered every time (cache off): the work a transcode competes with
+                results["transcode"] = bench_transcode(uncached, url, tmp, seconds)
             log("analytics dashboards …")
             results["analytics"] = analytics.measure(url, tmp)
         log("catalogue p99 by size …")

@@ -10,8 +10,8 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import api, cli
+from lms.core import cache, errors, jobs, logs, mail, web
 from lms.core import config as _config
-from lms.core import errors, jobs, logs, mail, web
 from lms.core.db import configure_engine, ping
 from lms.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.core.i18n import select_locale, select_timezone
@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     errors.register(app)
     web.init_app(app)
+    cache.init_app(app)
     jobs.init_app(app)
     mail.init_app(app)
 

@@ -77,6 +77,9 @@ def app_config(tmp: Path, url: str, **extra) -> dict:
         "PASSWORD_MEMORY_KIB": 1024,  # argon2id still, with test-sized memory
         "PASSWORD_TIME_COST": 1,
         "RATELIMIT_LOGIN": "5 per minute",
+        # each test's data is rolled back: pages cached from it must not outlive it
+        # (tests/core/test_cache.py turns the cache on where it is the subject)
+        "CATALOGUE_CACHE_SECONDS": 0,
         **extra,
     }
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
 from lms.assessment import grading
@@ -156,11 +157,22 @@ def start_attempt(student: User, assessment: Assessment, *, now: datetime) -> At
     return attempt
 
 
+#: an attempt with its assessment, responses, their questions and the questions' texts, in
+#: five queries whatever the number of questions (not two or three per question)
+_WHOLE = (
+    selectinload(Attempt.assessment),
+    selectinload(Attempt.responses)
+    .selectinload(Response.question)
+    .selectinload(Question.translations),
+)
+
+
 def get_attempt(user: User, attempt_id: int, *, now: datetime, finalise: bool = True) -> Attempt:
     """Load an attempt the user may see (404 for others' attempts, so ids reveal nothing);
     an attempt past its deadline is submitted first, with what was saved (unless the caller
     is about to save or submit, which the late policy then decides)."""
-    attempt = db.session.get(Attempt, attempt_id)
+    # a caller about to save or submit locks the attempt next, which loads it whole
+    attempt = db.session.get(Attempt, attempt_id, options=_WHOLE if finalise else ())
     if attempt is None or not can(user, "attempt.view", attempt):
         raise NotFound(_("No such attempt."))
     if finalise:
@@ -187,6 +199,7 @@ def _lock(attempt: Attempt) -> Attempt:
     return db.session.scalars(
         select(Attempt)
         .where(Attempt.id == attempt.id)
+        .options(*_WHOLE)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
@@ -244,6 +257,11 @@ def save_answers(
     if attempt.status != "in_progress":
         raise Conflict(_("This attempt has already been submitted."))
     _late(attempt, now)
+    return _store_answers(attempt, answers, now)
+
+
+def _store_answers(attempt: Attempt, answers: dict[int, Any], now: datetime) -> Attempt:
+    """Store answers in a locked attempt in progress (checked by the caller)."""
     by_qid = {r.question_id: r for r in attempt.responses}
     layout = {e["question_id"]: e for e in attempt.layout}
     for qid, answer in answers.items():
@@ -361,14 +379,15 @@ def submit_attempt(
         return SubmitResult(attempt, False)
     late = _late(attempt, now)
     if answers:
-        save_answers(student, attempt, answers, now=now)
+        _store_answers(attempt, answers, now)
     won = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
         .values(status="submitting", submitted_at=now, late=late)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(attempt)
+    # the columns the UPDATE changed (a whole refresh would reload the responses too)
+    db.session.refresh(attempt, ["status", "submitted_at", "late", "auto_submitted"])
     if not won:
         return SubmitResult(attempt, False)
     _grade(attempt, student)
@@ -385,7 +404,8 @@ def _finalise_if_overdue(attempt: Attempt, now: datetime) -> bool:
         .values(status="submitting", submitted_at=attempt.deadline, auto_submitted=True)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(attempt)
+    # the columns the UPDATE changed (a whole refresh would reload the responses too)
+    db.session.refresh(attempt, ["status", "submitted_at", "late", "auto_submitted"])
     if won:
         _grade(attempt)
     return bool(won)

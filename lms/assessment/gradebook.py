@@ -195,38 +195,84 @@ def pass_mark_of(course: Course) -> Decimal:
     return row.pass_mark if row else DEFAULT_PASS_MARK
 
 
-def student_result(course: Course, student: User, *, now: datetime) -> StudentResult:
-    """The student's weighted final percentage: each category's mean after dropping its
-    lowest items, weighted over the categories that hold grades. An assessment counts once
-    graded, or as 0% once it has closed without a graded attempt."""
+@dataclass
+class _CourseGrading:
+    """What every student's result in a course is computed from (read once per page)."""
+
+    weights: dict[str, GradeCategory]
+    assessments: list[Assessment]
+    pass_mark: Decimal
+    #: (assessment id, student id) → best graded attempt as a percentage
+    best: dict[tuple[int, int], Decimal]
+    #: student id → manual grades
+    manual: dict[int, list[ManualGrade]]
+
+
+def _course_grading(course: Course, *, now: datetime, student: User | None) -> _CourseGrading:
+    """Weights, graded assessments (overdue attempts closed first), the pass mark, the best
+    attempts and the manual grades of one student or of all: five queries, whatever the
+    number of students."""
     weights = {
         c.key: c
         for c in db.session.scalars(
             select(GradeCategory).where(GradeCategory.course_id == course.id)
         )
     }
+    assessments = list(
+        db.session.scalars(
+            select(Assessment)
+            .where(Assessment.course_id == course.id, Assessment.graded.is_(True))
+            .order_by(Assessment.id)
+        )
+    )
+    for a in assessments:
+        close_overdue(a, now=now)
+    best: dict[tuple[int, int], Decimal] = {}
+    if assessments:
+        stmt = select(Attempt).where(
+            Attempt.assessment_id.in_([a.id for a in assessments]),
+            Attempt.status == "graded",
+        )
+        if student is not None:
+            stmt = stmt.where(Attempt.student_id == student.id)
+        for at in db.session.scalars(stmt):
+            pct = at.score / at.max_score * HUNDRED if at.max_score else Decimal("0")
+            key = (at.assessment_id, at.student_id)
+            if key not in best or pct > best[key]:
+                best[key] = pct
+    stmt = select(ManualGrade).where(ManualGrade.course_id == course.id).order_by(ManualGrade.id)
+    if student is not None:
+        stmt = stmt.where(ManualGrade.student_id == student.id)
+    manual: dict[int, list[ManualGrade]] = {}
+    for m in db.session.scalars(stmt):
+        manual.setdefault(m.student_id, []).append(m)
+    return _CourseGrading(weights, assessments, pass_mark_of(course), best, manual)
+
+
+def student_result(course: Course, student: User, *, now: datetime) -> StudentResult:
+    """The student's weighted final percentage: each category's mean after dropping its
+    lowest items, weighted over the categories that hold grades. An assessment counts once
+    graded, or as 0% once it has closed without a graded attempt."""
+    return _result(_course_grading(course, now=now, student=student), student, now=now)
+
+
+def _result(grading: _CourseGrading, student: User, *, now: datetime) -> StudentResult:
+    weights = grading.weights
     cats = {
         key: CategoryResult(key, weights[key].weight if key in weights else Decimal("1"))
         for key in CATEGORIES
     }
-    for a in db.session.scalars(
-        select(Assessment)
-        .where(Assessment.course_id == course.id, Assessment.graded.is_(True))
-        .order_by(Assessment.id)
-    ):
-        close_overdue(a, now=now)
-        pct = best_percent(student, a)
+    for a in grading.assessments:
+        pct = grading.best.get((a.id, student.id))
         if pct is None:
+            if a.closes_at is None and not a.windows:
+                continue  # never closes: no 0% (and no look-up of the student's cohort)
             _opens, closes = window_for(a, student)
             if closes is None or now < closes:
                 continue
             pct = Decimal("0")
         cats[a.category].items.append(Item(a.title, _q(pct)))
-    for m in db.session.scalars(
-        select(ManualGrade)
-        .where(ManualGrade.course_id == course.id, ManualGrade.student_id == student.id)
-        .order_by(ManualGrade.id)
-    ):
+    for m in grading.manual.get(student.id, []):
         cats[m.category].items.append(Item(m.title, _q(m.score / m.max_score * HUNDRED)))
     total_w, total = Decimal("0"), Decimal("0")
     for cat in cats.values():
@@ -242,7 +288,7 @@ def student_result(course: Course, student: User, *, now: datetime) -> StudentRe
             total_w += cat.weight
             total += cat.weight * cat.percent
     final = _q(total / total_w) if total_w else None
-    mark = pass_mark_of(course)
+    mark = grading.pass_mark
     return StudentResult(
         student, list(cats.values()), final, mark, None if final is None else final >= mark
     )
@@ -260,7 +306,8 @@ def course_results(viewer: User, course: Course, *, now: datetime) -> list[Stude
         .where(Enrolment.course_id == course.id, Enrolment.status.in_(ACTIVE))
         .order_by(User.id)
     ).all()
-    return [student_result(course, s, now=now) for s in students]
+    grading = _course_grading(course, now=now, student=None)
+    return [_result(grading, s, now=now) for s in students]
 
 
 def csv_rows(results: list[StudentResult]) -> tuple[list[str], list[list[object]]]:

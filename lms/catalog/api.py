@@ -4,8 +4,10 @@ lessons. Translatable fields come in the requested language (``?lang=`` or
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from flask import current_app, request
 from marshmallow import Schema, fields, validate
 
 from lms.accounts import services as accounts
@@ -231,6 +233,11 @@ def _apply_texts(setter, item, texts: dict[str, dict[str, Any]] | None) -> None:
 @blp.response(200, CoursePage)
 def list_courses(args):
     """Published courses, filtered and searched (substring search in every language)."""
+
+    def render_body() -> str:
+        page = paginate(services.catalogue(filters), args["page"], args["per_page"])
+        return json.dumps(CoursePage().dump(page_body(page)), ensure_ascii=False)
+
     filters = services.CatalogueFilter(
         q=args["q"],
         track=args["track"],
@@ -240,7 +247,10 @@ def list_courses(args):
         institution=args["institution"],
         country=args["country"],
     )
-    return page_body(paginate(services.catalogue(filters), args["page"], args["per_page"]))
+    # the same for every caller of this locale and query: serialised once, reused
+    parts = ("api", current_locale(), sorted(request.args.items(multi=True)))
+    body = services.cached_catalogue(parts, render_body)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @blp.route("/courses/<code>", methods=["GET"])

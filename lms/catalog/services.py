@@ -4,15 +4,17 @@ courses. The public face of the catalog domain."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import Select, String, case, cast, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, String, case, cast, event, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts.models import Institution, User
 from lms.catalog.models import (
@@ -32,7 +34,7 @@ from lms.catalog.models import (
     Module,
     ModuleTranslation,
 )
-from lms.core import search, text
+from lms.core import cache, search, text
 from lms.core.audit import record
 from lms.core.db import utcnow
 from lms.core.errors import Conflict, NotFound, ValidationError, field_error
@@ -48,16 +50,28 @@ KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 # ---------------------------------------------------------------------------- reading
 
 
-def get_course(code: str) -> Course:
-    course = db.session.scalar(select(Course).filter_by(code=(code or "").upper()))
+#: a course with what its page and its lessons' pages show: texts, institution, and the
+#: outline (modules and lessons with their texts) — six queries whatever its size
+OUTLINE = (
+    selectinload(Course.translations),
+    selectinload(Course.institution),
+    selectinload(Course.modules).selectinload(Module.translations),
+    selectinload(Course.modules).selectinload(Module.lessons).selectinload(Lesson.translations),
+)
+
+
+def get_course(code: str, *, outline: bool = False) -> Course:
+    stmt = select(Course).filter_by(code=(code or "").upper())
+    course = db.session.scalar(stmt.options(*OUTLINE) if outline else stmt)
     if course is None:
         raise NotFound(_("No course with this code."))
     return course
 
 
-def get_visible_course(user: Any, code: str) -> Course:
-    """The course if ``user`` may see it; drafts are invisible (404) to everyone else."""
-    course = get_course(code)
+def get_visible_course(user: Any, code: str, *, outline: bool = False) -> Course:
+    """The course if ``user`` may see it; drafts are invisible (404) to everyone else.
+    ``outline=True`` loads its texts and outline at once (for pages that show them)."""
+    course = get_course(code, outline=outline)
     if not can(user, "course.view", course):
         raise NotFound(_("No course with this code."))
     return course
@@ -782,3 +796,35 @@ def reopen(actor: User, course: Course) -> Course:
     _review(course, actor, "reopened")
     db.session.flush()
     return course
+
+
+# ------------------------------------------------------------------ catalogue cache
+
+#: what the cached catalogue pages are made of (courses, their texts, institutions' names)
+_CATALOGUE_ROWS = (Course, CourseTranslation, Institution)
+CACHE_NAMESPACE = "catalogue"
+
+
+@event.listens_for(Session, "after_flush")
+def _catalogue_changed(session: Session, _context: Any) -> None:
+    """A course, course text or institution was written: the cached catalogue pages are
+    renewed now, and once more when the transaction ends (commit or rollback), so that no
+    page rendered from the data in between outlives it."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if has_app_context() and any(isinstance(o, _CATALOGUE_ROWS) for o in changed):
+        session.info["lms_catalogue_changed"] = True
+        cache.bump(CACHE_NAMESPACE)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _catalogue_settled(session: Session, *_args: Any) -> None:
+    if session.info.pop("lms_catalogue_changed", False) and has_app_context():
+        cache.bump(CACHE_NAMESPACE)
+
+
+def cached_catalogue(parts: Any, produce: Callable[[], str]) -> str:
+    """A catalogue page (HTML or JSON) the same for every reader of ``parts`` (locale and
+    query), reused for ``LMS_CATALOGUE_CACHE_SECONDS``."""
+    ttl = int(current_app.config.get("CATALOGUE_CACHE_SECONDS") or 0)
+    return cache.cached(CACHE_NAMESPACE, parts, ttl, produce)

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from lms.accounts import services as accounts
 from lms.catalog import forms, services, signals
@@ -82,18 +83,26 @@ def catalogue():
         min_credits=_decimal(args.get("min_credits")),
         max_credits=_decimal(args.get("max_credits")),
     )
-    page = paginate(services.catalogue(filters), args.get("page", 1), 20)
-    institutions = db.session.scalars(accounts.list_institutions()).all()
-    return render_template(
-        "catalog/catalogue.html",
-        page=page,
-        filters=filters,
-        institutions=institutions,
-        tracks=TRACKS,
-        kinds=KINDS,
-        industries=INDUSTRIES,
-        query_args=_query_args(),
-    )
+
+    def render_body() -> str:
+        page = paginate(services.catalogue(filters), args.get("page", 1), 20)
+        institutions = db.session.scalars(accounts.list_institutions()).all()
+        return render_template(
+            "catalog/_catalogue_body.html",
+            page=page,
+            filters=filters,
+            institutions=institutions,
+            tracks=TRACKS,
+            kinds=KINDS,
+            industries=INDUSTRIES,
+            query_args=_query_args(),
+        )
+
+    # the list is the same for every reader of this locale and query: rendered once, reused
+    # (the layout around it, with the reader's session and CSRF token, is rendered each time)
+    parts = ("page", current_locale(), sorted(args.items(multi=True)))
+    body = services.cached_catalogue(parts, render_body)
+    return render_template("catalog/catalogue.html", body=Markup(body))
 
 
 def _query_args() -> dict:
@@ -102,7 +111,7 @@ def _query_args() -> dict:
 
 @bp.get("/courses/<code>")
 def course(code: str):
-    course = services.get_visible_course(current_user, code)
+    course = services.get_visible_course(current_user, code, outline=True)
     return render_template(
         "catalog/course.html",
         course=course,
@@ -114,7 +123,7 @@ def course(code: str):
 
 @bp.get("/courses/<code>/lessons/<key>")
 def lesson(code: str, key: str):
-    course = services.get_visible_course(current_user, code)
+    course = services.get_visible_course(current_user, code, outline=True)
     require(current_user, "lesson.view", course)
     lesson = services.get_lesson(course, key)
     if current_user.is_authenticated:

@@ -103,6 +103,16 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         2,
         "First wait between tries (doubles each time, and between runs)",
     ),
+    "CACHE_URL": (
+        "",
+        "Shared cache of rendered pages (redis://host:6379/1) when several web nodes run; "
+        "empty keeps a small cache in each process",
+    ),
+    "CATALOGUE_CACHE_SECONDS": (
+        30,
+        "How long a rendered catalogue page or API page is reused (0: never); saving a "
+        "course or institution renews it at once",
+    ),
 }
 
 

@@ -903,7 +903,8 @@ def my_enrolments(student: User) -> list[Enrolment]:
                 selectinload(Enrolment.course).selectinload(Course.translations),
                 selectinload(Enrolment.course)
                 .selectinload(Course.modules)
-                .selectinload(Module.lessons),
+                .selectinload(Module.lessons)
+                .selectinload(Lesson.translations),
             )
             .order_by(Enrolment.requested_at.desc())
         )

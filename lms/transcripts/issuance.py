@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Institution, User
 from lms.core.audit import record
-from lms.core.db import utcnow
+from lms.core.db import serialise_writes, utcnow
 from lms.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from lms.core.extensions import db
 from lms.core.security import Role, can, require
@@ -207,9 +207,11 @@ def issue(
     """Issue (or re-issue) the transcript of ``student`` at ``institution`` (its registrars
     and administrators). The previous valid version becomes ``superseded``; the new one is
     signed with the institution's active key and gets a status entry and a verification
-    code. Audited."""
+    code. Audited. Issuances serialise (on SQLite, ``BEGIN IMMEDIATE`` before the ledger is
+    read), so two at once never fail with "database is locked"."""
     if actor is not None:
         require(actor, ISSUE, institution)
+    serialise_writes()
     now = now or utcnow()
     frozen = snapshot(student, institution)
     previous = latest(student, institution)

@@ -223,3 +223,48 @@ def test_jobs_are_routed_to_their_queues(app, queue):
     task = tasks.transcode if queue == "transcoding" else tasks.document
     assert jobs.celery.conf.task_routes[task.name] == {"queue": queue}
     assert task.acks_late and task.reject_on_worker_lost
+
+
+def test_each_job_is_sent_to_its_own_queue_in_redis(tmp_path):
+    """Scale-out routing for real: with a Redis broker, a transcode, a document job and an
+    e-mail are sent (after nothing but ``enqueue``) to the Redis lists of the queues
+    ``transcoding``, ``documents`` and ``default`` that workers are started on."""
+    need(bool(REDIS_URL), "Redis (set LMS_TEST_REDIS_URL)")
+    import json
+
+    import redis
+
+    from lms import create_app
+    from lms.core import jobs, mail
+    from lms.media import tasks
+    from tests.conftest import app_config
+
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        store.ping()
+    except redis.RedisError as exc:
+        need(False, f"Redis at {REDIS_URL} ({exc})")
+    previous = jobs._flask_app
+    store.delete(*jobs.QUEUES)
+    app = create_app(
+        app_config(tmp_path, f"sqlite:///{tmp_path / 'q.sqlite3'}", CELERY_BROKER_URL=REDIS_URL)
+    )
+    try:
+        with app.app_context():
+            assert not jobs.eager()
+            jobs.enqueue(tasks.transcode, "job-1")
+            jobs.enqueue(tasks.document, "job-2")
+            jobs.enqueue(mail.deliver_job)
+        sent = {
+            queue: [json.loads(m)["headers"]["task"] for m in store.lrange(queue, 0, -1)]
+            for queue in jobs.QUEUES
+        }
+        assert sent == {
+            "transcoding": ["lms.media.transcode"],
+            "documents": ["lms.media.document"],
+            "default": ["lms.mail.deliver"],
+        }
+    finally:
+        store.delete(*jobs.QUEUES)
+        if previous is not None:
+            jobs.init_app(previous)
