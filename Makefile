@@ -18,13 +18,13 @@ install: $(VENV)/.installed
 
 # The player's hls.js, from the npm registry (pinned version, integrity-checked; not committed).
 HLS_JS := static/vendor/hls.js/VERSION
-$(HLS_JS): lms/media/vendor.py | $(VENV)/.installed
+$(HLS_JS): lms/media/vendor.py lms/core/vendor.py | $(VENV)/.installed
 	$(PY) -m lms.media.vendor
 install: $(HLS_JS)
 
 # axe-core for the accessibility tests, the same way (pinned, integrity-checked, not committed).
 AXE_JS := static/vendor/axe-core/VERSION
-$(AXE_JS): tests/browser/axe.py | $(VENV)/.installed
+$(AXE_JS): tests/browser/axe.py lms/core/vendor.py | $(VENV)/.installed
 	$(PY) -m tests.browser.axe
 install: $(AXE_JS)
 

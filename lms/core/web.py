@@ -4,7 +4,9 @@ template helpers, fingerprinted static assets and the cookie policy."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from lms.core import inputs, richtext, text
+from lms.core.errors import DomainError, NotAuthenticated, problem
 from lms.core.extensions import db
 from lms.core.i18n import LANGUAGES, current_locale, html_lang, percent, when
 from lms.core.security import ROLE_LABELS, Role, can
@@ -203,6 +206,23 @@ def _init_compression(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSIBLE)
     app.config.setdefault("COMPRESS_MIN_SIZE", 512)
     Compress(app)
+
+
+def json_endpoint(fn: Callable) -> Callable:
+    """A page-side endpoint that answers scripts (uploader, offline sync): sign-in required,
+    domain errors rolled back and answered as problem+json rather than an HTML page."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            if not current_user.is_authenticated:
+                raise NotAuthenticated()
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            db.session.rollback()
+            return problem(exc.status, exc.slug, str(exc.title), exc.message, exc.errors)
+
+    return wrapper
 
 
 def init_app(app: Flask) -> None:

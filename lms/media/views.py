@@ -4,10 +4,6 @@ endpoints (session and CSRF token, errors as problem+json) and file delivery by 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from flask import (
     Blueprint,
     Response,
@@ -22,12 +18,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lms.core.errors import DomainError, NotAuthenticated, NotFound, ValidationError, problem
+from lms.core.errors import NotFound, ValidationError
 from lms.core.extensions import db
 from lms.core.forms import show_errors
 from lms.core.pagination import paginate
 from lms.core.security import can, require
 from lms.core.storage import get_storage
+from lms.core.web import json_endpoint
 from lms.media import delivery, services, uploads, urls
 from lms.media.forms import DataSaverForm, SubtitleForm, UploadForm
 
@@ -38,22 +35,6 @@ def _safe_next(target: str | None, fallback: str) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return fallback
     return target
-
-
-def json_endpoint(fn: Callable) -> Callable:
-    """For the uploader's endpoints: sign-in required, errors as problem+json."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            if not current_user.is_authenticated:
-                raise NotAuthenticated()
-            return fn(*args, **kwargs)
-        except DomainError as exc:
-            db.session.rollback()
-            return problem(exc.status, exc.slug, str(exc.title), exc.message, exc.errors)
-
-    return wrapper
 
 
 def _upload_choices(form: UploadForm) -> None:

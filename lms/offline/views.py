@@ -4,10 +4,6 @@ service worker script itself (root scope) and the downloadable pack."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from flask import (
     Blueprint,
     Response,
@@ -25,30 +21,13 @@ from markupsafe import Markup
 
 from lms.catalog import services as catalog
 from lms.core.db import utcnow
-from lms.core.errors import DomainError, NotAuthenticated, problem
-from lms.core.extensions import db
 from lms.core.i18n import current_locale
 from lms.core.security import can
+from lms.core.web import json_endpoint
 from lms.enrolment import services as enrolment
 from lms.offline import pack, services, sync
 
 bp = Blueprint("offline", __name__, template_folder="templates")
-
-
-def json_endpoint(fn: Callable) -> Callable:
-    """Signed in (session), errors as problem+json: these endpoints answer scripts."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            if not current_user.is_authenticated:
-                raise NotAuthenticated()
-            return fn(*args, **kwargs)
-        except DomainError as exc:
-            db.session.rollback()
-            return problem(exc.status, exc.slug, str(exc.title), exc.message, exc.errors)
-
-    return wrapper
 
 
 def _no_store(resp: Response) -> Response:

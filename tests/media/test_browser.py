@@ -9,8 +9,7 @@ import re
 import pytest
 
 from lms.demo import DEMO_PASSWORD
-from lms.media.vendor import TARGET as HLS_JS
-from lms.media.vendor import installed
+from lms.media.vendor import HLS_JS
 from tests.browser.test_smoke import ARTIFACTS, browser  # noqa: F401  (the fixture)
 from tests.conftest import need
 from tests.live import live_server
@@ -31,7 +30,7 @@ def server(tmp_path_factory):
 
 
 def test_upload_play_and_switch_subtitles(server, browser, tmp_path):  # noqa: F811
-    need(installed(HLS_JS), "hls.js in static/vendor (make install fetches it)")
+    need(HLS_JS.installed(), "hls.js in static/vendor (make install fetches it)")
     clip = make_clip(tmp_path / "lecture.mp4", width=426, height=240, seconds=8)
     assert clip.stat().st_size > 2 * 96 * 1024
     (tmp_path / "vi.srt").write_text(VI)
