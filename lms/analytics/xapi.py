@@ -288,15 +288,21 @@ def on_lesson_viewed(lesson: Lesson, user: User) -> None:
     )
 
 
-def on_video_progressed(progress: LessonProgress, duration: float | None, now: datetime) -> None:
-    """progressed: a video lesson passed 25, 50 or 75 per cent actually watched."""
+def on_video_progressed(
+    progress: LessonProgress, duration: float | None, now: datetime, watched_before: int = 0
+) -> None:
+    """progressed: a video lesson passed 25, 50 or 75 per cent actually watched (only the
+    milestones this heartbeat crossed are looked at, so a heartbeat costs nothing after)."""
     if not duration or duration <= 0:
         return
     percent = min(100, math.floor(100 * progress.seconds_watched / duration))
+    before = min(100, math.floor(100 * watched_before / duration))
     enrolment = progress.enrolment
     for milestone in VIDEO_MILESTONES:
         if percent < milestone:
             break
+        if before >= milestone:
+            continue
         record(
             "progressed",
             key=f"progressed:lesson:{enrolment.id}:{progress.lesson_id}:{milestone}",

@@ -745,6 +745,7 @@ def heartbeat(
         if value is not None and not 0 <= value <= 24 * 3600:
             raise field_error(name, _("This value is out of range."))
     row = _progress_row(enrolment, lesson)
+    watched_before = row.seconds_watched or 0
     row.position = int(position)
     if start is not None and end is not None and end > start:
         allowed = FIRST_HEARTBEAT_MAX
@@ -756,7 +757,7 @@ def heartbeat(
     row.last_heartbeat_at = now
     touch(enrolment, now)
     db.session.flush()
-    video_progressed.send(row, duration=duration, now=now)
+    video_progressed.send(row, duration=duration, now=now, watched_before=watched_before)
     if duration and row.completed_at is None and row.seconds_watched >= 0.9 * duration:
         row.completed_at = now
         db.session.flush()

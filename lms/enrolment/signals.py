@@ -15,5 +15,6 @@ enrolment_admitted = _signals.signal("enrolment-admitted")
 #: sent as ``lesson_completed.send(progress, now=…)`` the first time a lesson is done
 lesson_completed = _signals.signal("lesson-completed")
 
-#: sent as ``video_progressed.send(progress, duration=…, now=…)`` after each video heartbeat
+#: sent as ``video_progressed.send(progress, duration=…, now=…, watched_before=…)`` after each
+#: video heartbeat (``watched_before``: the seconds watched before this heartbeat)
 video_progressed = _signals.signal("video-progressed")
