@@ -169,7 +169,9 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
             "max_overflow": cfg["DB_MAX_OVERFLOW"],
         }
     else:
-        engine_options["connect_args"] = {"timeout": 30}
+        from lms.core.db import WriterConnection
+
+        engine_options["connect_args"] = {"timeout": 30, "factory": WriterConnection}
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
 
     cfg.update(

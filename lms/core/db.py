@@ -3,12 +3,19 @@ transactions (so ``BEGIN IMMEDIATE`` can be asked for), the UTC clock, a health 
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from lms.core.extensions import db
@@ -41,10 +48,99 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _IMMEDIATE.get() else "BEGIN")
+        if not _IMMEDIATE.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = conn.connection.dbapi_connection
+        if isinstance(raw, WriterConnection) and engine.url.database not in (None, "", ":memory:"):
+            raw.take_turn(_writer_turn(engine.url.database))
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _IMMEDIATE: ContextVar[bool] = ContextVar("lms_sqlite_immediate", default=False)
+
+
+class WriterTurn:
+    """Whose turn it is to write one SQLite file, across the threads of this process and
+    across processes (a thread lock, then ``flock`` on ``<database>-writer.lock``).
+
+    SQLite lets one writer in at a time and makes the others poll with growing sleeps
+    (1, 2, 5 … 100 ms), so under a rush most of the time goes to sleeping, not writing.
+    Writers that queue here instead are woken the moment the previous one commits. A
+    writer that cannot get its turn within ``WAIT`` seconds goes on without it, and
+    SQLite's own busy timeout decides, as before."""
+
+    WAIT = 30.0
+
+    def __init__(self, path: str) -> None:
+        self.path = path + "-writer.lock"
+        self._thread = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self) -> bool:
+        if not self._thread.acquire(timeout=self.WAIT):
+            return False
+        try:
+            if self._pid != os.getpid():  # opened after a fork: its own open file
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:
+            self._thread.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread.release()
+
+
+_TURNS: dict[str, WriterTurn] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+def _writer_turn(path: str) -> WriterTurn:
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(path, WriterTurn(path))
+
+
+class WriterConnection(sqlite3.Connection):
+    """A pysqlite connection that holds its writer's turn from ``BEGIN IMMEDIATE`` until
+    the transaction ends (after the COMMIT or ROLLBACK itself, so the next writer never
+    finds the file still locked)."""
+
+    _turn: WriterTurn | None = None
+
+    def take_turn(self, turn: WriterTurn) -> None:
+        self._give_back()
+        if turn.acquire():
+            self._turn = turn
+
+    def _give_back(self) -> None:
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._give_back()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._give_back()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._give_back()
 
 
 def serialise_writes() -> None:
@@ -70,6 +166,38 @@ def serialise_writes() -> None:
         session.connection()  # begins now, with BEGIN IMMEDIATE
     finally:
         _IMMEDIATE.reset(token)
+
+
+def insert_new(model: type, values: dict[str, Any]) -> bool:
+    """Insert one row unless a row with the same key is there already (``INSERT … ON
+    CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike); True when this call inserted it.
+
+    For rows written once and never changed in the same unit of work (events, pseudonyms):
+    no ORM object is built and no savepoint is needed to survive a concurrent duplicate."""
+    session = db.session()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(model.__table__)  # a plain Core INSERT, not the ORM's bulk path
+        .values(**values)
+        .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)  # kept for INSERTs only when asked
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+def transaction_memo(name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the current transaction of the request's session, for
+    what one unit of work looks up more than once (forgotten at commit and rollback, so
+    nothing read in one transaction is trusted in the next)."""
+    return db.session().info.setdefault(f"lms_memo_{name}", {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memos(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint ended; the transaction goes on
+    for key in [k for k in session.info if k.startswith("lms_memo_")]:
+        del session.info[key]
 
 
 def ping() -> bool:
