@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
+from sqlalchemy import inspect as sa_inspect
 
 #: what a client may send as its own X-Request-Id (else one is made)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -50,9 +51,12 @@ def _user_id() -> int | None:
     if not has_request_context():
         return None
     user = g.get("_login_user") or g.get("api_user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    # the identity the session knows, without touching the attributes: the request has
+    # committed by the time it is logged, which expired them (a read would query again)
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    if state is None or not state.identity:
         return None
-    return getattr(user, "id", None)
+    return state.identity[0]
 
 
 class ContextFilter(logging.Filter):

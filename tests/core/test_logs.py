@@ -73,3 +73,27 @@ def test_errors_are_logged_as_json_with_the_request_id(client, app, json_logs, d
 def test_text_format_scrubs_secrets_but_keeps_addresses():
     assert logs.scrub("Bearer abc123 to a@b.test", emails=False) == "Bearer [redacted] to a@b.test"
     assert logs.scrub('{"password": "p4ss"}', emails=True) == '{"password": "[redacted]"}'
+
+
+def test_the_access_line_names_the_user_without_querying_after_the_commit(app, make, db_session):
+    """The access line is written after the request committed, which expired the user: it
+    must name them from the session's identity map, not by loading the row again."""
+    from flask import g
+    from sqlalchemy import event
+
+    from lms.core.extensions import db
+
+    user = make.user("student", make.institution())
+    uid = user.id
+    statements: list[str] = []
+    with app.test_request_context("/"):
+        g.api_user = user
+        db.session.expire(user)
+        engine = db.session.get_bind()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert logs._user_id() == uid
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert statements == []
