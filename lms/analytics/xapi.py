@@ -29,12 +29,11 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, false, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
 from lms.analytics.models import XapiActor, XapiStatement
 from lms.catalog.models import Course, Lesson
-from lms.core.db import utcnow
+from lms.core.db import insert_new, transaction_memo, utcnow
 from lms.core.errors import field_error
 from lms.core.extensions import db
 from lms.core.security import Role, require, rule
@@ -125,16 +124,17 @@ def language_map(texts: Mapping[str, str]) -> dict[str, str]:
 
 def actor_name(user: User) -> str:
     """The learner's pseudonym in statements, created on first use."""
-    found = db.session.get(XapiActor, user.id)
-    if found is not None:
-        return found.name
-    try:
-        with db.session.begin_nested():
-            found = XapiActor(user_id=user.id, name=str(uuid.uuid4()))
-            db.session.add(found)
-    except IntegrityError:  # created meanwhile by a concurrent request
-        found = db.session.get(XapiActor, user.id)
-    return found.name
+    names = transaction_memo("xapi_actor")
+    if user.id in names:
+        return names[user.id]
+    name = db.session.scalar(select(XapiActor.name).where(XapiActor.user_id == user.id))
+    if name is None:
+        name = str(uuid.uuid4())
+        if not insert_new(XapiActor, {"user_id": user.id, "name": name, "created_at": utcnow()}):
+            # created meanwhile by a concurrent request
+            name = db.session.scalar(select(XapiActor.name).where(XapiActor.user_id == user.id))
+    names[user.id] = name
+    return name
 
 
 def actor(user: User) -> dict[str, Any]:
@@ -210,13 +210,10 @@ def record(
     result: dict[str, Any] | None = None,
     parent: bool = True,
     extensions: dict[str, Any] | None = None,
-) -> XapiStatement:
+) -> bool:
     """Store the statement for one event (``key`` is its identity), unless it is stored
-    already: then the stored one is returned and nothing changes."""
+    already: then nothing changes and False is returned."""
     sid = statement_id(key)
-    existing = db.session.get(XapiStatement, sid)
-    if existing is not None:
-        return existing
     course = enrolment.course
     stored = utcnow()
     body: dict[str, Any] = {
@@ -234,26 +231,24 @@ def record(
     problems = validate_statement(body)
     if problems:  # a defect in the builders above, never the learner's doing
         raise ValueError(f"invalid xAPI statement {key}: {problems}")
-    row = XapiStatement(
-        id=sid,
-        verb=verb,
-        user_id=user.id,
-        course_id=course.id,
-        timestamp=timestamp,
-        stored=stored,
-        body=body,
-        forward_attempts=0,
-        last_error="",
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:  # the same event recorded meanwhile by a concurrent request
-        return db.session.get(XapiStatement, sid)
+    row = {
+        "id": sid,
+        "verb": verb,
+        "user_id": user.id,
+        "course_id": course.id,
+        "timestamp": timestamp,
+        "stored": stored,
+        "body": body,
+        "forward_attempts": 0,
+        "last_error": "",
+    }
+    # a statement stored before (the same event, or a concurrent request) stays as it was
+    if not insert_new(XapiStatement, row):
+        return False
     from lms.analytics import tasks
 
     tasks.schedule_forwarding()
-    return row
+    return True
 
 
 # ---------------------------------------------------------------------------- receivers
@@ -383,9 +378,15 @@ def on_enrolment_finished(enrolment: Enrolment) -> None:
 
 
 def _attempt_context(attempt: Any) -> tuple[Course, Enrolment | None]:
-    course = db.session.get(Course, attempt.assessment.course_id)
-    student = db.session.get(User, attempt.student_id)
-    return course, enrolment_services.find_enrolment(student, course)
+    """The attempt's course and the student's enrolment (looked up once per transaction:
+    a submission records two statements)."""
+    seen = transaction_memo("xapi_attempt")
+    key = (attempt.student_id, attempt.assessment.course_id)
+    if key not in seen:
+        course = db.session.get(Course, key[1])
+        student = db.session.get(User, key[0])
+        seen[key] = course, enrolment_services.find_enrolment(student, course)
+    return seen[key]
 
 
 def _attempt_duration(attempt: Any) -> str | None:
