@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import INSTITUTION_KINDS, ApiToken, Institution, Membership, User
 from lms.core import text
@@ -383,7 +384,11 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
     the user's current auth version."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).filter_by(token_hash=_token_hash(raw)))
+    token = db.session.scalar(
+        select(ApiToken)
+        .filter_by(token_hash=_token_hash(raw))
+        .options(joinedload(ApiToken.user))  # one query per API request, not two
+    )
     now = now or utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None

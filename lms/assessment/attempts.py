@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.assessment import grading
@@ -196,9 +197,10 @@ def attempts_of(student: User, assessment: Assessment) -> list[Attempt]:
 def _lock(attempt: Attempt) -> Attempt:
     """The attempt re-read under a row lock (PostgreSQL), so saves and submits of one
     attempt take turns; SQLite's writers are serialised by ``BEGIN IMMEDIATE``."""
+    (attempt_id,) = inspect(attempt).identity  # not attempt.id: it may be expired
     return db.session.scalars(
         select(Attempt)
-        .where(Attempt.id == attempt.id)
+        .where(Attempt.id == attempt_id)
         .options(*_WHOLE)
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -253,6 +255,7 @@ def save_answers(
     """Store answers (question id → answer) of an attempt in progress, each save replacing
     the previous one, until the deadline by the server's clock."""
     require(student, "attempt.answer", attempt)
+    serialise_writes()
     attempt = _lock(attempt)
     if attempt.status != "in_progress":
         raise Conflict(_("This attempt has already been submitted."))
@@ -260,7 +263,9 @@ def save_answers(
     return _store_answers(attempt, answers, now)
 
 
-def _store_answers(attempt: Attempt, answers: dict[int, Any], now: datetime) -> Attempt:
+def _store_answers(
+    attempt: Attempt, answers: dict[int, Any], now: datetime, *, flush: bool = True
+) -> Attempt:
     """Store answers in a locked attempt in progress (checked by the caller)."""
     by_qid = {r.question_id: r for r in attempt.responses}
     layout = {e["question_id"]: e for e in attempt.layout}
@@ -274,7 +279,8 @@ def _store_answers(attempt: Attempt, answers: dict[int, Any], now: datetime) -> 
             raise field_error(str(qid), _("This question is not part of the attempt."))
         resp.answer = _check_answer(resp.question, layout[qid], answer)
         resp.saved_at = now
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return attempt
 
 
@@ -335,6 +341,7 @@ def save_upload(
     from lms.core.text import display
 
     require(student, "attempt.answer", attempt)
+    serialise_writes()
     attempt = _lock(attempt)
     if attempt.status != "in_progress":
         raise Conflict(_("This attempt has already been submitted."))
@@ -378,18 +385,20 @@ def submit_attempt(
     if attempt.status != "in_progress":
         return SubmitResult(attempt, False)
     late = _late(attempt, now)
-    if answers:
-        _store_answers(attempt, answers, now)
+    if answers:  # checked now, written with the scores in one flush
+        _store_answers(attempt, answers, now, flush=False)
     won = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
         .values(status="submitting", submitted_at=now, late=late)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, autoflush=False)
     ).rowcount
-    # the columns the UPDATE changed (a whole refresh would reload the responses too)
-    db.session.refresh(attempt, ["status", "submitted_at", "late", "auto_submitted"])
-    if not won:
+    if not won:  # cannot happen under the lock; the condition is the last line of defence
+        db.session.refresh(attempt)
         return SubmitResult(attempt, False)
+    # what the UPDATE wrote, without reading it back (a refresh would reload the responses)
+    for name, value in (("status", "submitting"), ("submitted_at", now), ("late", late)):
+        set_committed_value(attempt, name, value)
     _grade(attempt, student)
     return SubmitResult(attempt, True)
 

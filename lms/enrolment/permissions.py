@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
 from lms.accounts.models import Institution, User
-from lms.catalog.models import Course
+from lms.catalog.models import Course, course_teachers
 from lms.core.extensions import db
 from lms.core.security import Role, rule
 from lms.enrolment.models import Cohort, Enrolment, cohort_teachers
 
 
 def _teaches(user: User, course: Course) -> bool:
-    if any(t.id == user.id for t in course.teachers):
-        return True
     if user.has_role(course.institution_id, Role.ADMIN):
         return True
-    return (
-        db.session.scalar(
-            select(cohort_teachers.c.user_id)
-            .join(Cohort, Cohort.id == cohort_teachers.c.cohort_id)
-            .where(Cohort.course_id == course.id, cohort_teachers.c.user_id == user.id)
-        )
-        is not None
+    # one query, whether they teach the course or one of its classes (not the teacher list)
+    of_course = exists().where(
+        course_teachers.c.course_id == course.id, course_teachers.c.user_id == user.id
     )
+    of_class = exists().where(
+        Cohort.id == cohort_teachers.c.cohort_id,
+        Cohort.course_id == course.id,
+        cohort_teachers.c.user_id == user.id,
+    )
+    return bool(db.session.scalar(select(or_(of_course, of_class))))
 
 
 @rule("enrolment.manage")

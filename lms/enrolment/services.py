@@ -358,8 +358,16 @@ def _scopes(enrolment: Enrolment) -> list[tuple[str, int | None]]:
 
 def _seat(enrolment: Enrolment) -> bool:
     """Take every seat the enrolment needs (course, cohort, agreement quota), all or none."""
+    scopes = _scopes(enrolment)
+    if len(scopes) == 1 and enrolment.agreement_id is None:
+        # one seat to take: its UPDATE takes it or changes nothing, no savepoint needed
+        ((scope, capacity),) = scopes
+        if not _take(_pool_id(enrolment.course, scope), capacity):
+            return False
+        enrolment.holds_seat = True
+        return True
     savepoint = db.session.begin_nested()
-    for scope, capacity in _scopes(enrolment):
+    for scope, capacity in scopes:
         if not _take(_pool_id(enrolment.course, scope), capacity):
             savepoint.rollback()
             return False
@@ -447,6 +455,8 @@ def _check_window(course: Course, now: datetime) -> None:
 
 
 def _check_prerequisites(student: User, course: Course, locale: str) -> None:
+    if not course.prerequisites:
+        return
     done = set(
         db.session.scalars(
             select(Enrolment.course_id).filter_by(student_id=student.id, status="completed")
