@@ -161,12 +161,19 @@ def app_env(url: str, tmp: Path) -> dict[str, str]:
     }
 
 
-def measure(base: str, path: str, seconds: float, total: int = 100_000) -> load.Result:
+def measure(
+    base: str,
+    path: str,
+    seconds: float,
+    total: int = 100_000,
+    headers: dict[str, str] | None = None,
+) -> load.Result:
     """Warm up, then load ``path`` for at most ``seconds`` (and ``total`` requests)."""
-    warm = load.run(base, load.get(path), total=30, concurrency=CLIENTS, max_seconds=seconds)
+    request = load.get(path, headers)
+    warm = load.run(base, request, total=30, concurrency=CLIENTS, max_seconds=seconds)
     if warm.statuses.get(200, 0) != warm.requests or warm.errors:
         raise RuntimeError(f"{base}{path} does not answer 200: {warm.summary()}")
-    return load.run(base, load.get(path), total=total, concurrency=CLIENTS, max_seconds=seconds)
+    return load.run(base, request, total=total, concurrency=CLIENTS, max_seconds=seconds)
 
 
 def interleaved(targets: list[tuple[str, str]], seconds: float) -> list[load.Result]:
@@ -233,6 +240,8 @@ def bench_enrolment(app: str, bare: str, url: str, seconds: float, quick: bool):
         concurrency=CLIENTS,
         max_seconds=seconds,
     )
+    # the floor of any API call: a bearer token looked up, the user read, a JSON body
+    me = measure(app, "/api/v1/me", seconds, headers={"Authorization": f"Bearer {tokens[-1]}"})
     path = f"/api/v1/courses/{code}/enrolments"
 
     def post(token: str) -> load.Request:
@@ -270,6 +279,8 @@ def bench_enrolment(app: str, bare: str, url: str, seconds: float, quick: bool):
     created = rush.statuses.get(201, 0)
     return {
         "hello_post": hello.summary(),
+        "api_floor": me.summary(),
+        "api_floor_ratio": ratio(me.rps, hello.rps),
         "enrol_post": rush.summary(),
         "students": students,
         "duplicate_requests": duplicates,
@@ -586,11 +597,12 @@ def table(results: dict[str, Any]) -> str:
             )
     enr = results.get("enrolment")
     if enr:
-        for name in ("hello_post", "enrol_post"):
+        for name in ("hello_post", "api_floor", "enrol_post"):
             r = enr[name]
             lines.append(
                 f"  {name:22} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
             )
+        lines.append(f"  API floor (GET /api/v1/me with a token) ÷ hello: {enr['api_floor_ratio']}")
         lines.append(
             f"  rush: {enr['students']} students (+{enr['duplicate_requests']} repeats) for "
             f"{enr['capacity']} seats → {enr['enrolled_201']} enrolled, "
