@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     g,
     make_response,
@@ -33,7 +34,7 @@ from lms.accounts.forms import (
 from lms.accounts.models import INSTITUTION_KINDS, SESSION_KEY, Institution
 from lms.accounts.throttle import login_attempts
 from lms.core.errors import ValidationError, field_error
-from lms.core.extensions import db
+from lms.core.extensions import csrf, db
 from lms.core.forms import show_errors
 from lms.core.i18n import LANG_COOKIE, LANGUAGES, current_locale, normalise_locale
 from lms.core.pagination import paginate
@@ -68,8 +69,13 @@ def _countries() -> list[tuple[str, str]]:
 
 
 @bp.post("/language")
+@csrf.exempt  # checked below for a signed-in reader, whose profile it changes
 def set_language():
-    """The language switcher (a plain form, so it works without JavaScript)."""
+    """The language switcher (a plain form, so it works without JavaScript). For a visitor
+    it only sets a cookie, so their pages need no session for a CSRF token (and can be
+    shared by every visitor); a signed-in reader's form carries the token as any other."""
+    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
     chosen = normalise_locale(request.form.get("lang"))
     target = _safe_next(request.form.get("next"), url_for("catalog.home"))
     resp = make_response(redirect(target))

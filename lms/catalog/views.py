@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -30,6 +30,7 @@ from lms.core.i18n import LANGUAGES, current_locale
 from lms.core.pagination import paginate
 from lms.core.richtext import render
 from lms.core.security import Role, can, require
+from lms.core.web import asset_url
 from lms.media import services as media_services
 from lms.media import urls as media_urls
 
@@ -99,10 +100,18 @@ def catalogue():
         )
 
     # the list is the same for every reader of this locale and query: rendered once, reused
-    # (the layout around it, with the reader's session and CSRF token, is rendered each time)
     parts = ("page", current_locale(), sorted(args.items(multi=True)))
-    body = services.cached_catalogue(parts, render_body)
-    return render_template("catalog/catalogue.html", body=Markup(body))
+
+    def render_page() -> str:
+        body = services.cached_catalogue(parts, render_body)
+        return render_template("catalog/catalogue.html", body=Markup(body))
+
+    if current_user.is_authenticated or session:
+        return render_page()  # the reader's own menu, messages and token around the list
+    # a visitor without a session sees what every such visitor sees: the whole page reused
+    # (keyed by the stylesheet's fingerprint too, so a deploy never serves an old layout)
+    whole = ("visitor", *parts, request.path, asset_url("css/app.css"))
+    return services.cached_catalogue(whole, render_page)
 
 
 def _query_args() -> dict:

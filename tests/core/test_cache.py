@@ -12,7 +12,7 @@ import pytest
 
 from lms.core import cache
 from tests.catalog.conftest import course_factory, gx  # noqa: F401  (fixtures)
-from tests.conftest import app_config, need
+from tests.conftest import app_config, login, need
 from tests.queries import counting
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
@@ -66,6 +66,29 @@ def test_catalogue_is_reused_until_a_course_changes(app, client, course_factory,
             fresh = client.get(path)
         assert "CACHE-002" in fresh.get_data(as_text=True)
         assert _course_queries(seen) > 0
+
+
+def test_a_visitor_gets_the_whole_shared_page_without_a_session(
+    app,
+    client,
+    make,
+    course_factory,  # noqa: F811
+):
+    """Visitors (no session) share one rendered page per locale and query: no statement, no
+    cookie. A signed-in reader still gets their own menu around the shared list."""
+    course_factory("CACHE-004")
+    with catalogue_cache(app):
+        first = client.get("/courses?lang=th")
+        assert first.status_code == 200 and "Set-Cookie" not in first.headers
+        with counting() as seen:
+            again = client.get("/courses?lang=th")
+        assert again.get_data() == first.get_data()
+        assert list(seen) == []  # not even the layout needed the database
+        assert "csrf_token" not in first.get_data(as_text=True)
+        user = make.user("student", make.institution())
+        login(client, user)
+        mine = client.get("/courses?lang=th").get_data(as_text=True)
+        assert "CACHE-004" in mine and 'action="/logout"' in mine and "csrf_token" in mine
 
 
 def test_cache_off_renders_every_time(app, client, course_factory):  # noqa: F811

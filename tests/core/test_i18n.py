@@ -1,6 +1,7 @@
 """Every locale renders in its own language; the locale and time zone are chosen in the
 documented order; every catalogue is complete and up to date with the source."""
 
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from babel.messages.pofile import read_po
 
 from lms.core import catalogs
 from lms.core.i18n import LANGUAGES, fallback_chain, normalise_locale, percent, pick, when
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADLINE = "Learn a language and a trade, across borders"
@@ -90,6 +91,26 @@ def test_switcher_sets_cookie_and_signed_in_users_setting(client, make, db_sessi
     db_session.refresh(user)
     assert user.locale == "km"
     assert 'lang="km"' in client.get("/").get_data(as_text=True)
+
+
+def _csrf_token(page: str) -> str:
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)
+
+
+def test_a_visitor_switches_without_a_token_a_signed_in_reader_needs_one(client, make, csrf):
+    """A visitor's switch only sets a cookie (so visitors' pages need no session); a signed-in
+    reader's changes their profile and is refused without the form's token."""
+    resp = client.post("/language", data={"lang": "vi", "next": "/"})
+    assert resp.status_code == 302 and "lang=vi" in resp.headers["Set-Cookie"]
+    user = make.user(locale="en")
+    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    refused = client.post("/language", data={"lang": "km", "next": "/"})
+    assert refused.status_code == 400
+    token = _csrf_token(client.get("/").get_data(as_text=True))
+    done = client.post("/language", data={"lang": "km", "next": "/", "csrf_token": token})
+    assert done.status_code == 302
 
 
 def test_switcher_refuses_foreign_redirects(client):

@@ -71,7 +71,13 @@ def test_script_language_and_runs_for_lang_attributes():
     assert script_language("Somchai") is None
     assert script_language("ไทย 中文") is None  # two scripts: unknown
     assert language_runs("សញ្ញាបត្រ (高职专科)", "km") == [
-        ("សញ្ញាបត្រ (", None), ("高职专科", "zh"), (")", None)]
+        ("សញ្ញាបត្រ (", None),
+        ("高职专科", "zh"),
+        (")", None),
+    ]
     assert language_runs("ผ่าน: 南宁 学院, ok", "th") == [
-        ("ผ่าน: ", None), ("南宁 学院", "zh"), (", ok", None)]
+        ("ผ่าน: ", None),
+        ("南宁 学院", "zh"),
+        (", ok", None),
+    ]
     assert language_runs("中文 only", "zh-Hans") == [("中文 only", None)]
