@@ -68,6 +68,10 @@ def home():
     return render_template("catalog/home.html", institutions=institutions, latest=latest)
 
 
+#: the catalogue page counts matches up to this many ("10,000+ courses found")
+CATALOGUE_COUNT_CAP = 10_000
+
+
 @bp.get("/courses")
 def catalogue():
     args = request.args
@@ -86,7 +90,9 @@ def catalogue():
     )
 
     def render_body() -> str:
-        page = paginate(services.catalogue(filters), args.get("page", 1), 20)
+        page = paginate(
+            services.catalogue(filters), args.get("page", 1), 20, count_up_to=CATALOGUE_COUNT_CAP
+        )
         institutions = db.session.scalars(accounts.list_institutions()).all()
         return render_template(
             "catalog/_catalogue_body.html",

@@ -20,6 +20,8 @@ class Page:
     total: int
     page: int
     per_page: int
+    #: the count stopped at ``total``: there are more (shown as "10,000+")
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -47,9 +49,19 @@ def clamp(page: Any, per_page: Any, default: int = 20) -> tuple[int, int]:
     return page, per_page
 
 
-def paginate(stmt: Select, page: int, per_page: int) -> Page:
-    """Run ``stmt`` for one page, plus one COUNT query: two queries whatever the size."""
+def paginate(stmt: Select, page: int, per_page: int, *, count_up_to: int | None = None) -> Page:
+    """Run ``stmt`` for one page, plus one COUNT query: two queries whatever the size.
+
+    With ``count_up_to`` the count stops there (``more`` tells there are more, and pages
+    end there): an exact count reads every matching row, which on PostgreSQL grew the
+    catalogue's p99 by half from 1,000 to 100,000 courses; nobody pages that far."""
     page, per_page = clamp(page, per_page)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    counted = stmt.order_by(None)
+    if count_up_to is not None:
+        counted = counted.limit(count_up_to + 1)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    more = count_up_to is not None and total > count_up_to
+    if more:
+        total = count_up_to
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items=items, total=total or 0, page=page, per_page=per_page)
+    return Page(items=items, total=total, page=page, per_page=per_page, more=more)

@@ -215,3 +215,22 @@ def _count_queries(bind):
 )
 def test_fold(text, folded):
     assert fold(text) == folded
+
+
+def test_the_page_counts_up_to_its_cap_and_says_there_are_more(course_factory, client, monkeypatch):
+    """Counting every match grows with the catalogue; the page stops at its cap ("3+")."""
+    from lms.catalog import views
+    from lms.core.pagination import paginate
+
+    for n in range(5):
+        course_factory(f"CAP-{n:03d}")
+    monkeypatch.setattr(views, "CATALOGUE_COUNT_CAP", 3)
+    page = client.get("/courses?q=CAP-&lang=en").get_data(as_text=True)
+    assert "3+ courses found" in page
+    monkeypatch.setattr(views, "CATALOGUE_COUNT_CAP", 10)
+    assert "5 courses found" in client.get("/courses?q=CAP-&lang=en").get_data(as_text=True)
+    stmt = services.catalogue(services.CatalogueFilter(q="CAP-"))
+    capped = paginate(stmt, 1, 2, count_up_to=3)
+    assert (capped.total, capped.more, capped.pages, len(capped.items)) == (3, True, 2, 2)
+    exact = paginate(stmt, 1, 2)
+    assert (exact.total, exact.more, exact.pages) == (5, False, 3)
