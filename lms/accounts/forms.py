@@ -8,6 +8,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitF
 from wtforms.validators import DataRequired, Length
 
 from lms.accounts.models import INSTITUTION_KINDS
+from lms.core.forms import options
 from lms.core.i18n import LANGUAGES, timezone_choices
 from lms.core.security import ROLE_LABELS
 
@@ -156,7 +157,7 @@ class MemberForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         validate_choice=False,
-        choices=[(r.value, label) for r, label in ROLE_LABELS.items()],
+        choices=options((r.value, label) for r, label in ROLE_LABELS.items()),
     )
     submit = SubmitField(_l("Grant role"))
 

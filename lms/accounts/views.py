@@ -35,7 +35,7 @@ from lms.accounts.models import INSTITUTION_KINDS, SESSION_KEY, Institution
 from lms.accounts.throttle import login_attempts
 from lms.core.errors import ValidationError, field_error
 from lms.core.extensions import csrf, db
-from lms.core.forms import show_errors
+from lms.core.forms import options, show_errors
 from lms.core.i18n import LANG_COOKIE, LANGUAGES, current_locale, normalise_locale
 from lms.core.pagination import paginate
 from lms.core.security import Role, can, require
@@ -128,9 +128,9 @@ def logout():
 
 
 def _fill_profile_choices(form) -> None:
-    form.country.choices = _countries()
-    form.locale.choices = language_choices()
-    form.timezone.choices = zone_choices()
+    form.country.choices = options(_countries())
+    form.locale.choices = options(language_choices())
+    form.timezone.choices = options(zone_choices())
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -139,7 +139,9 @@ def register():
     _fill_profile_choices(form)
     locale = current_locale()
     institutions = db.session.scalars(services.list_institutions()).all()
-    form.institution.choices = [("", "—")] + [(i.slug, i.name_in(locale)[0]) for i in institutions]
+    form.institution.choices = options(
+        [("", "—")] + [(i.slug, i.name_in(locale)[0]) for i in institutions]
+    )
     if request.method == "GET":
         form.locale.data = current_locale()
     if form.validate_on_submit():
@@ -246,10 +248,10 @@ def admin_home():
 
 
 def _fill_institution_choices(form: InstitutionForm) -> None:
-    form.country.choices = _countries()
-    form.kind.choices = [(k, KIND_LABELS[k]) for k in INSTITUTION_KINDS]
-    form.timezone.choices = zone_choices(blank=False)
-    form.default_locale.choices = language_choices(blank=False)
+    form.country.choices = options(_countries())
+    form.kind.choices = options([(k, KIND_LABELS[k]) for k in INSTITUTION_KINDS])
+    form.timezone.choices = options(zone_choices(blank=False))
+    form.default_locale.choices = options(language_choices(blank=False))
 
 
 def _institution_data(form: InstitutionForm) -> dict:

@@ -25,7 +25,7 @@ from lms.catalog.ruby import annotate, gloss
 from lms.core.db import serialise_writes
 from lms.core.errors import ValidationError
 from lms.core.extensions import db
-from lms.core.forms import show_errors
+from lms.core.forms import options, show_errors
 from lms.core.i18n import LANGUAGES, current_locale
 from lms.core.pagination import paginate
 from lms.core.richtext import render
@@ -219,14 +219,18 @@ def teach_home():
 
 
 def _fill_course_choices(form: forms.CourseForm, course=None) -> None:
-    form.track.choices = [(t, forms.TRACK_LABELS[t]) for t in TRACKS]
-    form.asean_language.choices = [("", "—")] + [(c, LANGUAGES[c][0]) for c in ASEAN_LANGUAGES]
-    form.kind.choices = [(k, forms.KIND_LABELS[k]) for k in KINDS]
-    form.industry.choices = [(i, forms.INDUSTRY_LABELS[i]) for i in INDUSTRIES]
-    form.aqrf_level.choices = [("", "—")] + [(str(n), str(n)) for n in range(1, 9)]
-    form.cn_level.choices = [("", "—")] + [(c, forms.CN_LEVEL_LABELS[c]) for c in CN_LEVELS]
-    form.instruction_languages.choices = [(c, n) for c, (n, _t) in LANGUAGES.items()]
-    form.source_locale.choices = [(c, n) for c, (n, _t) in LANGUAGES.items()]
+    form.track.choices = options([(t, forms.TRACK_LABELS[t]) for t in TRACKS])
+    form.asean_language.choices = options(
+        [("", "—")] + [(c, LANGUAGES[c][0]) for c in ASEAN_LANGUAGES]
+    )
+    form.kind.choices = options([(k, forms.KIND_LABELS[k]) for k in KINDS])
+    form.industry.choices = options([(i, forms.INDUSTRY_LABELS[i]) for i in INDUSTRIES])
+    form.aqrf_level.choices = options([("", "—")] + [(str(n), str(n)) for n in range(1, 9)])
+    form.cn_level.choices = options(
+        [("", "—")] + [(c, forms.CN_LEVEL_LABELS[c]) for c in CN_LEVELS]
+    )
+    form.instruction_languages.choices = options([(c, n) for c, (n, _t) in LANGUAGES.items()])
+    form.source_locale.choices = options([(c, n) for c, (n, _t) in LANGUAGES.items()])
 
 
 def _course_data(form: forms.CourseForm) -> services.CourseData:
@@ -318,7 +322,7 @@ def outline(code: str):
     require(current_user, "course.edit", course)
     module_form = forms.ModuleForm()
     lesson_form = forms.LessonForm()
-    lesson_form.kind.choices = [(k, forms.LESSON_KIND_LABELS[k]) for k in LESSON_KINDS]
+    lesson_form.kind.choices = options([(k, forms.LESSON_KIND_LABELS[k]) for k in LESSON_KINDS])
     return render_template(
         "catalog/outline.html",
         course=course,
@@ -366,7 +370,9 @@ def course_texts(code: str):
     if locale not in LANGUAGES or reference not in LANGUAGES:
         abort(404)
     form = forms.TextsForm()
-    form.status.choices = [(s, forms.TRANSLATION_STATUS_LABELS[s]) for s in TRANSLATION_STATUSES]
+    form.status.choices = options(
+        [(s, forms.TRANSLATION_STATUS_LABELS[s]) for s in TRANSLATION_STATUSES]
+    )
     row = course.translation(locale)
     if request.method == "GET" and row is not None:
         form.title.data, form.summary.data = row.title, row.summary
@@ -511,7 +517,9 @@ def _item_texts(item, course, fields: tuple[str, ...], setter, action: str):
     if locale not in LANGUAGES or reference not in LANGUAGES:
         abort(404)
     form = forms.TextsForm()
-    form.status.choices = [(s, forms.TRANSLATION_STATUS_LABELS[s]) for s in TRANSLATION_STATUSES]
+    form.status.choices = options(
+        [(s, forms.TRANSLATION_STATUS_LABELS[s]) for s in TRANSLATION_STATUSES]
+    )
     row = item.translation(locale)
     if request.method == "GET" and row is not None:
         for name in fields:
@@ -571,7 +579,7 @@ def glossary_edit(code: str):
     course = services.get_course(code)
     require(current_user, "course.edit", course)
     form = forms.GlossaryForm()
-    form.translation_locale.choices = [(c, n) for c, (n, _t) in LANGUAGES.items()]
+    form.translation_locale.choices = options([(c, n) for c, (n, _t) in LANGUAGES.items()])
     if request.method == "GET":
         form.translation_locale.data = current_locale()
     status = 200

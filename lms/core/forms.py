@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import flash
+from wtforms.fields.choices import SelectChoice
 
 from lms.core.errors import ValidationError
+
+
+def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """A select field's choices from (value, label) pairs. wtforms takes ``SelectChoice``
+    objects (plain tuples are deprecated and go in 3.4); a label may be a lazy string, read
+    when the field is rendered in the reader's language."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 def _field(form: Any, path: str) -> Any:

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from lms.accounts import services as accounts
 from lms.core.errors import ValidationError, field_error
 from lms.core.extensions import db
-from lms.core.forms import show_errors
+from lms.core.forms import options, show_errors
 from lms.core.security import can, require
 from lms.credits import agreements
 from lms.credits.forms import CONVERSION_LABELS, AgreementForm
@@ -33,11 +33,13 @@ def institution_agreements(slug: str):
     require(current_user, VIEW, institution)
     manage = can(current_user, agreements.MANAGE, institution)
     form = AgreementForm()
-    form.partner.choices = [
-        (i.slug, i.name_in(i.default_locale)[0])
-        for i in db.session.scalars(accounts.list_institutions())
-        if i.id != institution.id
-    ]
+    form.partner.choices = options(
+        [
+            (i.slug, i.name_in(i.default_locale)[0])
+            for i in db.session.scalars(accounts.list_institutions())
+            if i.id != institution.id
+        ]
+    )
     if manage and form.validate_on_submit():
         try:
             created = agreements.create_agreement(

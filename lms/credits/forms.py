@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from lms.core.forms import options
 from lms.core.i18n import LANGUAGES
 from lms.credits.validation import ROUNDING_STEPS
 
@@ -59,7 +60,7 @@ class ScaleForm(FlaskForm):
     )
     country = SelectField(_l("Country or region"), choices=[], validate_choice=False)
     direction = SelectField(
-        _l("Grade points"), choices=list(DIRECTION_LABELS.items()), validate_choice=False
+        _l("Grade points"), choices=options(DIRECTION_LABELS.items()), validate_choice=False
     )
     pass_mark = StringField(
         _l("Pass mark, in percent"),
@@ -86,11 +87,11 @@ class CreditSystemForm(FlaskForm):
     )
     rounding_step = SelectField(
         _l("Round credits to a multiple of"),
-        choices=[(s, s) for s in ROUNDING_STEPS],
+        choices=options((s, s) for s in ROUNDING_STEPS),
         validate_choice=False,
     )
     rounding_mode = SelectField(
-        _l("Rounding"), choices=list(ROUNDING_LABELS.items()), validate_choice=False
+        _l("Rounding"), choices=options(ROUNDING_LABELS.items()), validate_choice=False
     )
     notes = TextAreaField(_l("Notes"), validators=[_max(1000)])
     submit = SubmitField(_l("Save"))
@@ -163,7 +164,7 @@ class AgreementForm(FlaskForm):
         render_kw={"inputmode": "decimal"},
     )
     conversion = SelectField(
-        _l("Grade conversion"), choices=list(CONVERSION_LABELS.items()), default="percent"
+        _l("Grade conversion"), choices=options(CONVERSION_LABELS.items()), default="percent"
     )
     equivalences = TextAreaField(
         _l("Course equivalences"),

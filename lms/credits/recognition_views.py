@@ -11,7 +11,7 @@ from lms.accounts import services as accounts
 from lms.core.db import utcnow
 from lms.core.errors import ValidationError
 from lms.core.extensions import db
-from lms.core.forms import show_errors
+from lms.core.forms import options, show_errors
 from lms.core.security import require
 from lms.credits import ledger, recognition
 from lms.credits.forms import RecognitionDecisionForm, RecognitionRequestForm
@@ -23,10 +23,12 @@ from lms.credits.views import bp
 def my_ledger():
     """The student's own records (every version) and the form to ask for recognition."""
     form = RecognitionRequestForm()
-    form.target.choices = [
-        (i.slug, i.name_in(i.default_locale)[0])
-        for i in db.session.scalars(accounts.list_institutions())
-    ]
+    form.target.choices = options(
+        [
+            (i.slug, i.name_in(i.default_locale)[0])
+            for i in db.session.scalars(accounts.list_institutions())
+        ]
+    )
     standing = ledger.standing(current_user)
     if form.validate_on_submit():
         wanted = {int(v) for v in request.form.getlist("records") if v.isdigit()}

@@ -13,7 +13,7 @@ from lms.accounts import services as accounts
 from lms.accounts.models import Institution
 from lms.core.errors import DomainError, ValidationError
 from lms.core.extensions import db
-from lms.core.forms import show_errors
+from lms.core.forms import options, show_errors
 from lms.core.i18n import LANGUAGES, current_locale
 from lms.core.pagination import paginate
 from lms.core.security import Role, can, require
@@ -79,7 +79,9 @@ def scale(ref: str):
     require(current_user, "credits.view_scales", scale)
     others = list(db.session.scalars(services.list_scales()))
     form = ConverterForm(formdata=request.args)
-    form.to.choices = [("", "—")] + [(s.ref, s.name_in(current_locale())[0]) for s in others]
+    form.to.choices = options(
+        [("", "—")] + [(s.ref, s.name_in(current_locale())[0]) for s in others]
+    )
     here = other = None
     status = 200
     if (form.percent.data or "").strip():
@@ -122,7 +124,7 @@ def _scale_form(scale: GradeScale | None, owner: Institution | None) -> ScaleFor
     # On POST the submitted form is the only source: a field left out must not be filled
     # from the model (its Decimal then reached string validators: a 500).
     form = ScaleForm(obj=scale if request.method == "GET" else None)
-    form.country.choices = _countries()
+    form.country.choices = options(_countries())
     if request.method == "GET":
         form.bands.entries, form.bands.last_index = [], -1
         for band in scale.bands if scale else []:
@@ -225,7 +227,7 @@ def systems():
 
 def _system_form(system: CreditSystem | None, owner: Institution | None) -> CreditSystemForm:
     form = CreditSystemForm(obj=system if request.method == "GET" else None)
-    form.country.choices = _countries()
+    form.country.choices = options(_countries())
     if request.method == "GET":
         if system:
             _fill_names(form, system.names)
@@ -312,12 +314,12 @@ def settings(slug: str):
     scale_list = list(db.session.scalars(services.list_scales(institution=inst)))
     form = SettingsForm()
     national = _("National default of the institution's country")
-    form.credit_system.choices = [("", national)] + [
-        (s.ref, s.name_in(locale)[0]) for s in system_list
-    ]
-    form.grade_scale.choices = [("", national)] + [
-        (s.ref, s.name_in(locale)[0]) for s in scale_list
-    ]
+    form.credit_system.choices = options(
+        [("", national)] + [(s.ref, s.name_in(locale)[0]) for s in system_list]
+    )
+    form.grade_scale.choices = options(
+        [("", national)] + [(s.ref, s.name_in(locale)[0]) for s in scale_list]
+    )
     if request.method == "GET":
         form.credit_system.data = "" if current.system_inherited else current.credit_system.ref
         form.grade_scale.data = "" if current.scale_inherited else current.grade_scale.ref

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import Optional
 
+from lms.core.forms import options
+
 MODE_LABELS = {
     "open": _l("Open: students enrol themselves"),
     "approval": _l("Teacher approval"),
@@ -29,9 +31,9 @@ STATUS_LABELS = {
 
 
 class PolicyForm(FlaskForm):
-    mode = SelectField(_l("Enrolment"), choices=list(MODE_LABELS.items()), validate_choice=False)
+    mode = SelectField(_l("Enrolment"), choices=options(MODE_LABELS.items()), validate_choice=False)
     audience = SelectField(
-        _l("Who may enrol"), choices=list(AUDIENCE_LABELS.items()), validate_choice=False
+        _l("Who may enrol"), choices=options(AUDIENCE_LABELS.items()), validate_choice=False
     )
     invitation_code = StringField(
         _l("Invitation code"), description=_l("Leave empty to keep the current code")

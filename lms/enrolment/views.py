@@ -14,7 +14,7 @@ from lms.core.db import utcnow
 from lms.core.errors import ValidationError, field_error
 from lms.core.export import csv_response
 from lms.core.extensions import db
-from lms.core.forms import show_errors
+from lms.core.forms import options, show_errors
 from lms.core.i18n import current_locale
 from lms.core.security import can, require
 from lms.enrolment import forms, services
@@ -295,7 +295,7 @@ def selection(slug: str):
     form = forms.AgreementForm()
     locale = current_locale()
     others = [i for i in db.session.scalars(accounts.list_institutions()) if i.id != institution.id]
-    form.partner.choices = [(i.slug, i.name_in(locale)[0]) for i in others]
+    form.partner.choices = options((i.slug, i.name_in(locale)[0]) for i in others)
     status = 200
     if request.method == "POST":
         require(current_user, "selection.manage", institution)

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
+from lms.core.forms import options
 from lms.core.i18n import LANGUAGES, timezone_choices
 
 PROVIDER_LABELS = {
@@ -42,7 +43,7 @@ class SessionForm(FlaskForm):
         description=_l("Leave empty for a single session"),
     )
     provider = SelectField(
-        _l("Meeting provider"), choices=list(PROVIDER_LABELS.items()), validate_choice=False
+        _l("Meeting provider"), choices=options(PROVIDER_LABELS.items()), validate_choice=False
     )
     external_url = StringField(_l("Meeting link (external provider only)"))
     cohort = SelectField(_l("Class"), choices=[], validate_choice=False)
@@ -55,10 +56,12 @@ class SessionForm(FlaskForm):
     submit = SubmitField(_l("Schedule"))
 
     def fill_choices(self, cohorts) -> None:
-        self.timezone.choices = [(z, z.replace("_", " ")) for z in timezone_choices()]
-        self.cohort.choices = [("", _l("Whole course"))] + [(str(c.id), c.name) for c in cohorts]
-        self.instruction_languages.choices = language_choices()
-        self.interpretation_languages.choices = language_choices()
+        self.timezone.choices = options([(z, z.replace("_", " ")) for z in timezone_choices()])
+        self.cohort.choices = options(
+            [("", _l("Whole course"))] + [(str(c.id), c.name) for c in cohorts]
+        )
+        self.instruction_languages.choices = options(language_choices())
+        self.interpretation_languages.choices = options(language_choices())
 
 
 class CancelForm(FlaskForm):

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 
 from lms.core.errors import NotFound, ValidationError
 from lms.core.extensions import db
-from lms.core.forms import show_errors
+from lms.core.forms import options, show_errors
 from lms.core.pagination import paginate
 from lms.core.security import can, require
 from lms.core.storage import get_storage
@@ -38,7 +38,7 @@ def _safe_next(target: str | None, fallback: str) -> str:
 
 
 def _upload_choices(form: UploadForm) -> None:
-    form.kind.choices = [(k, str(label)) for k, label in services.KIND_LABELS.items()]
+    form.kind.choices = options([(k, str(label)) for k, label in services.KIND_LABELS.items()])
 
 
 # ---------------------------------------------------------------------------- pages
@@ -95,9 +95,11 @@ def asset(asset_id: str):
     item = services.get_asset_for_viewer(current_user, asset_id)
     manage = can(current_user, "media.manage", item)
     sub_form = SubtitleForm()
-    sub_form.lang.choices = services.subtitle_languages()
+    sub_form.lang.choices = options(services.subtitle_languages())
     saver_form = DataSaverForm(data_saver=services.data_saver(current_user), next=request.path)
-    saver_form.data_saver.choices = [(k, str(v)) for k, v in services.DATA_SAVER_LABELS.items()]
+    saver_form.data_saver.choices = options(
+        [(k, str(v)) for k, v in services.DATA_SAVER_LABELS.items()]
+    )
     file_urls = urls.Urls(item, current_user)
     return render_template(
         "media/asset.html",
