@@ -570,6 +570,10 @@ TARGETS = [
 ]
 
 
+def _rate_line(name: str, r: dict[str, Any], unit: str = "req/s") -> str:
+    return f"  {name:22} {r['rps']:>8} {unit}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+
+
 def table(results: dict[str, Any]) -> str:
     lines = [f"{'measure':48} {'value':>10} {'target':>8}  verdict", "-" * 78]
     for label, (part, key), target, higher in TARGETS:
@@ -591,17 +595,11 @@ def table(results: dict[str, Any]) -> str:
             "catalogue_page_uncached",
             "catalogue_api_uncached",
         ):
-            r = cat[name]
-            lines.append(
-                f"  {name:22} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
-            )
+            lines.append(_rate_line(name, cat[name]))
     enr = results.get("enrolment")
     if enr:
         for name in ("hello_post", "api_floor", "enrol_post"):
-            r = enr[name]
-            lines.append(
-                f"  {name:22} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
-            )
+            lines.append(_rate_line(name, enr[name]))
         lines.append(f"  API floor (GET /api/v1/me with a token) ÷ hello: {enr['api_floor_ratio']}")
         lines.append(
             f"  rush: {enr['students']} students (+{enr['duplicate_requests']} repeats) for "
@@ -611,10 +609,7 @@ def table(results: dict[str, Any]) -> str:
     quiz = results.get("quiz")
     if quiz:
         for name in ("hello_post", "quiz_submit"):
-            r = quiz[name]
-            lines.append(
-                f"  {name:22} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
-            )
+            lines.append(_rate_line(name, quiz[name]))
         lines.append(
             f"  quiz: {quiz['submissions']} submissions of {quiz['questions']} questions, "
             f"{quiz['full_marks']} scored in full; {quiz['attempts_graded']} attempts and "
@@ -623,10 +618,7 @@ def table(results: dict[str, Any]) -> str:
     ts = results.get("transcripts")
     if ts:
         for name in ("bare_pdf", "issue_and_pdf"):
-            r = ts[name]
-            lines.append(
-                f"  {name:22} {r['rps']:>8} /s     p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
-            )
+            lines.append(_rate_line(name, ts[name], "/s   "))
     tr = results.get("transcode")
     if tr:
         for name in ("idle", "under_transcode"):

@@ -127,12 +127,12 @@ def actor_name(user: User) -> str:
     names = transaction_memo("xapi_actor")
     if user.id in names:
         return names[user.id]
-    name = db.session.scalar(select(XapiActor.name).where(XapiActor.user_id == user.id))
+    stored = select(XapiActor.name).where(XapiActor.user_id == user.id)
+    name = db.session.scalar(stored)
     if name is None:
         name = str(uuid.uuid4())
         if not insert_new(XapiActor, {"user_id": user.id, "name": name, "created_at": utcnow()}):
-            # created meanwhile by a concurrent request
-            name = db.session.scalar(select(XapiActor.name).where(XapiActor.user_id == user.id))
+            name = db.session.scalar(stored)  # created meanwhile by a concurrent request
     names[user.id] = name
     return name
 

@@ -359,24 +359,19 @@ def _scopes(enrolment: Enrolment) -> list[tuple[str, int | None]]:
 def _seat(enrolment: Enrolment) -> bool:
     """Take every seat the enrolment needs (course, cohort, agreement quota), all or none."""
     scopes = _scopes(enrolment)
-    if len(scopes) == 1 and enrolment.agreement_id is None:
-        # one seat to take: its UPDATE takes it or changes nothing, no savepoint needed
-        ((scope, capacity),) = scopes
-        if not _take(_pool_id(enrolment.course, scope), capacity):
-            return False
+    # a single seat's UPDATE takes it or changes nothing; only several need a savepoint
+    several = len(scopes) > 1 or enrolment.agreement_id is not None
+    savepoint = db.session.begin_nested() if several else None
+    taken = all(_take(_pool_id(enrolment.course, s), capacity) for s, capacity in scopes) and (
+        enrolment.agreement_id is None or _take_quota(enrolment.agreement_id)
+    )
+    if savepoint is not None and not taken:
+        savepoint.rollback()  # give back what was taken before the full one
+    elif savepoint is not None:
+        savepoint.commit()
+    if taken:
         enrolment.holds_seat = True
-        return True
-    savepoint = db.session.begin_nested()
-    for scope, capacity in scopes:
-        if not _take(_pool_id(enrolment.course, scope), capacity):
-            savepoint.rollback()
-            return False
-    if enrolment.agreement_id is not None and not _take_quota(enrolment.agreement_id):
-        savepoint.rollback()
-        return False
-    savepoint.commit()
-    enrolment.holds_seat = True
-    return True
+    return taken
 
 
 def _unseat(enrolment: Enrolment) -> None:
