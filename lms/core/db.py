@@ -10,15 +10,17 @@ import threading
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
 from lms.core.extensions import db
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -143,13 +145,18 @@ class WriterConnection(sqlite3.Connection):
             self._give_back()
 
 
-def serialise_writes() -> None:
+def serialise_writes(*, keep_reads: bool = False) -> None:
     """Make the rest of this unit of work exclusive before it reads what it will change.
 
     On SQLite the session's read-only transaction (if any) is ended and a new one is begun
     with ``BEGIN IMMEDIATE``, so two writers never both read-then-write ("database is
     locked" cannot happen; the second waits for the first). On PostgreSQL nothing is needed:
-    callers use conditional updates or row locks. Call it before writing anything."""
+    callers use conditional updates or row locks. Call it before writing anything.
+
+    ``keep_reads``: the objects read so far stay loaded instead of being expired (and read
+    again under the lock). Only for a unit of work that has made its checks and whose every
+    write is conditional on the database as it is now (a conditional UPDATE, an INSERT
+    guarded by a unique key): the writer's turn then lasts for those writes alone."""
     session = db.session()
     if session.get_bind().dialect.name != "sqlite":
         return
@@ -160,7 +167,11 @@ def serialise_writes() -> None:
         return  # inside a test's outer transaction: the connection is already exclusive
     if session.in_nested_transaction():
         return  # inside a savepoint: the enclosing unit of work began the transaction
-    session.commit()
+    expire, session.expire_on_commit = session.expire_on_commit, not keep_reads
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
     token = _IMMEDIATE.set(True)
     try:
         session.connection()  # begins now, with BEGIN IMMEDIATE
@@ -168,21 +179,54 @@ def serialise_writes() -> None:
         _IMMEDIATE.reset(token)
 
 
+def finish_writes() -> None:
+    """Commit the request's writes now, before its response is built, and keep what was
+    loaded and written as it is (the commit made it the database's state): SQLite's writer
+    turn and PostgreSQL's row locks are given back without waiting for the rendering, and
+    the response needs no second reading. For write endpoints that answer with what they
+    changed; the request's closing commit then ends only what the rendering read."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
+def _insert_unless_there(model: type, values: dict[str, Any]):
+    """``INSERT … ON CONFLICT DO NOTHING`` of one row, on SQLite and PostgreSQL alike (a
+    plain Core INSERT, not the ORM's bulk path)."""
+    dialect = postgresql if db.session().get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model.__table__).values(**values).on_conflict_do_nothing()
+
+
 def insert_new(model: type, values: dict[str, Any]) -> bool:
-    """Insert one row unless a row with the same key is there already (``INSERT … ON
-    CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike); True when this call inserted it.
+    """Insert one row unless a row with the same key is there already; True when this call
+    inserted it.
 
     For rows written once and never changed in the same unit of work (events, pseudonyms):
     no ORM object is built and no savepoint is needed to survive a concurrent duplicate."""
-    session = db.session()
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(model.__table__)  # a plain Core INSERT, not the ORM's bulk path
-        .values(**values)
-        .on_conflict_do_nothing()
-        .execution_options(preserve_rowcount=True)  # kept for INSERTs only when asked
-    )
-    return session.execute(stmt).rowcount == 1
+    stmt = _insert_unless_there(model, values)
+    stmt = stmt.execution_options(preserve_rowcount=True)  # kept for INSERTs only when asked
+    return db.session.execute(stmt).rowcount == 1
+
+
+def add_new(model: type[T], values: dict[str, Any]) -> T | None:
+    """``insert_new`` for a row the unit of work goes on with: the new row as an object of
+    the session (built from ``values`` and the key the INSERT returned, nothing read back),
+    or None when a row with the same unique key was there already. Columns left out of
+    ``values`` take their defaults and are read when first used."""
+    table = model.__table__
+    stmt = _insert_unless_there(model, values).returning(*table.primary_key.columns)
+    key = db.session.execute(stmt).first()
+    if key is None:
+        return None
+    obj = model(**values)
+    for column, value in zip(table.primary_key.columns, key, strict=True):
+        setattr(obj, column.key, value)
+    make_transient_to_detached(obj)  # as if loaded: persistent once added, nothing to flush
+    db.session.add(obj)
+    return obj
 
 
 def transaction_memo(name: str) -> dict[Any, Any]:

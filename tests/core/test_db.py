@@ -13,9 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy import event, select, text
 
 from lms import create_app
+from lms.accounts.models import User
 from lms.analytics.models import XapiActor
 from lms.core import db as core_db
-from lms.core.db import insert_new, serialise_writes, transaction_memo
+from lms.core.db import (
+    add_new,
+    finish_writes,
+    insert_new,
+    serialise_writes,
+    transaction_memo,
+    utcnow,
+)
 from lms.core.extensions import db
 
 PROCESSES = 2
@@ -135,3 +143,91 @@ def test_a_transaction_memo_is_forgotten_at_commit_and_rollback(app):
         db.session.rollback()
         assert transaction_memo("test") == {}
         db.session.remove()
+
+
+def _statements(engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_add_new_gives_the_new_row_as_an_object_without_reading_it_back(db_session, make):
+    user = make.user("student", make.institution())
+    seen = _statements(db.engine)
+    actor = add_new(XapiActor, {"user_id": user.id, "name": "pseudonym-1", "created_at": utcnow()})
+    assert actor is not None and actor in db.session and actor.name == "pseudonym-1"
+    assert not db.session.new and not db.session.dirty  # already stored: nothing to flush
+    assert len(seen) == 1 and seen[0].startswith("INSERT")  # the key came back with it
+    again = add_new(XapiActor, {"user_id": user.id, "name": "pseudonym-2"})
+    assert again is None
+    stored = db.session.scalars(select(XapiActor.name).where(XapiActor.user_id == user.id))
+    assert stored.all() == ["pseudonym-1"]
+
+
+def _counter_app(path: Path):
+    app = _file_app(path)
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)"))
+        db.session.execute(text("INSERT INTO t VALUES (1, 0)"))
+        db.session.commit()
+    return app
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_serialise_writes_keeps_what_was_read_only_when_asked(tmp_path, keep, make_user_row):
+    app = _counter_app(tmp_path / "keep.sqlite3")
+    with app.app_context():
+        user = make_user_row()
+        seen = _statements(db.engine)
+        serialise_writes(keep_reads=keep)
+        assert user.email == "kept@example.org"
+        reads = [s for s in seen if s.startswith("SELECT")]
+        assert len(reads) == (0 if keep else 1)  # expired objects are read again under the lock
+        db.session.rollback()
+        db.engine.dispose()
+
+
+def test_finish_writes_commits_now_gives_the_turn_back_and_keeps_the_objects(
+    tmp_path, make_user_row
+):
+    path = tmp_path / "finish.sqlite3"
+    app = _counter_app(path)
+    with app.app_context():
+        user = make_user_row()
+        serialise_writes()
+        turn = core_db._writer_turn(str(path))
+        assert turn._thread.locked()
+        user.display_name = "Changed"
+        db.session.flush()
+        finish_writes()
+        assert not turn._thread.locked() and not db.session().in_transaction()
+        seen = _statements(db.engine)
+        assert user.display_name == "Changed" and seen == []  # the response needs no reread
+        other = sa.create_engine(f"sqlite:///{path}")
+        with other.connect() as conn:
+            # committed: another connection sees it
+            query = text("SELECT display_name FROM users WHERE id = :i")
+            assert conn.execute(query, {"i": user.id}).scalar_one() == "Changed"
+        other.dispose()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_user_row():
+    """A user row in a file database made by ``create_all`` (the app's own tables)."""
+
+    def make():
+        db.create_all()
+        user = User(
+            email="kept@example.org",
+            password_hash="x",
+            display_name="Kept",
+            country="VN",
+            locale="vi",
+            timezone="Asia/Ho_Chi_Minh",
+        )
+        db.session.add(user)
+        db.session.commit()
+        return db.session.get(User, user.id)
+
+    return make
