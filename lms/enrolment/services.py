@@ -19,7 +19,7 @@ from lms.accounts.models import Institution, User
 from lms.catalog.models import Course, Lesson, Module
 from lms.core import mail, text
 from lms.core.audit import record
-from lms.core.db import serialise_writes
+from lms.core.db import add_new, serialise_writes
 from lms.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, field_error
 from lms.core.extensions import db
 from lms.core.security import Role, require
@@ -307,32 +307,36 @@ def _agreement_for(student: User, course: Course, today: date) -> SelectionAgree
 # ---------------------------------------------------------------------------- seats
 
 
-def _pool_id(course: Course, scope: str) -> int:
-    pool_id = db.session.scalar(select(SeatPool.id).filter_by(course_id=course.id, scope=scope))
-    if pool_id is not None:
-        return pool_id
+def _make_pool(course: Course, scope: str) -> bool:
+    """Create the seat pool of ``scope`` unless it exists; False when it was there already."""
+    if db.session.scalar(select(SeatPool.id).filter_by(course_id=course.id, scope=scope)):
+        return False
     try:
         with db.session.begin_nested():
-            pool = SeatPool(course_id=course.id, scope=scope, taken=0)
-            db.session.add(pool)
-        return pool.id
+            db.session.add(SeatPool(course_id=course.id, scope=scope, taken=0))
     except IntegrityError:  # created meanwhile by a concurrent request
-        return db.session.scalar(select(SeatPool.id).filter_by(course_id=course.id, scope=scope))
+        pass
+    return True
 
 
-def _take(pool_id: int, capacity: int | None) -> bool:
-    """One conditional UPDATE: takes a seat only while ``taken < capacity``."""
-    stmt = update(SeatPool).where(SeatPool.id == pool_id)
+def _pool(course: Course, scope: str):
+    return update(SeatPool).where(SeatPool.course_id == course.id, SeatPool.scope == scope)
+
+
+def _take(course: Course, scope: str, capacity: int | None) -> bool:
+    """One conditional UPDATE: takes a seat of ``scope`` only while ``taken < capacity``
+    (a pool is made on first use, so a course that never filled up needs no other query)."""
+    stmt = _pool(course, scope).values(taken=SeatPool.taken + 1)
     if capacity is not None:
         stmt = stmt.where(SeatPool.taken < capacity)
-    return db.session.execute(stmt.values(taken=SeatPool.taken + 1)).rowcount == 1
+    return db.session.execute(stmt).rowcount == 1 or (
+        _make_pool(course, scope) and db.session.execute(stmt).rowcount == 1
+    )
 
 
-def _give_back(pool_id: int) -> None:
+def _give_back(course: Course, scope: str) -> None:
     db.session.execute(
-        update(SeatPool)
-        .where(SeatPool.id == pool_id, SeatPool.taken > 0)
-        .values(taken=SeatPool.taken - 1)
+        _pool(course, scope).where(SeatPool.taken > 0).values(taken=SeatPool.taken - 1)
     )
 
 
@@ -348,27 +352,42 @@ def _take_quota(agreement_id: int) -> bool:
     return db.session.execute(stmt).rowcount == 1
 
 
-def _scopes(enrolment: Enrolment) -> list[tuple[str, int | None]]:
-    course = enrolment.course
+def _scopes(course: Course, cohort: Cohort | None) -> list[tuple[str, int | None]]:
     scopes: list[tuple[str, int | None]] = [("course", course.capacity)]
-    if enrolment.cohort is not None:
-        scopes.append((f"cohort:{enrolment.cohort_id}", enrolment.cohort.capacity))
+    if cohort is not None:
+        scopes.append((f"cohort:{cohort.id}", cohort.capacity))
     return scopes
 
 
-def _seat(enrolment: Enrolment) -> bool:
-    """Take every seat the enrolment needs (course, cohort, agreement quota), all or none."""
-    scopes = _scopes(enrolment)
+def _take_seats(course: Course, cohort: Cohort | None, agreement_id: int | None) -> bool:
+    """Take every seat an enrolment needs (course, cohort, agreement quota), all or none."""
+    scopes = _scopes(course, cohort)
     # a single seat's UPDATE takes it or changes nothing; only several need a savepoint
-    several = len(scopes) > 1 or enrolment.agreement_id is not None
+    several = len(scopes) > 1 or agreement_id is not None
     savepoint = db.session.begin_nested() if several else None
-    taken = all(_take(_pool_id(enrolment.course, s), capacity) for s, capacity in scopes) and (
-        enrolment.agreement_id is None or _take_quota(enrolment.agreement_id)
+    taken = all(_take(course, s, capacity) for s, capacity in scopes) and (
+        agreement_id is None or _take_quota(agreement_id)
     )
     if savepoint is not None and not taken:
         savepoint.rollback()  # give back what was taken before the full one
     elif savepoint is not None:
         savepoint.commit()
+    return taken
+
+
+def _give_back_seats(course: Course, cohort: Cohort | None, agreement_id: int | None) -> None:
+    for scope, _capacity in _scopes(course, cohort):
+        _give_back(course, scope)
+    if agreement_id is not None:
+        db.session.execute(
+            update(SelectionAgreement)
+            .where(SelectionAgreement.id == agreement_id, SelectionAgreement.taken > 0)
+            .values(taken=SelectionAgreement.taken - 1)
+        )
+
+
+def _seat(enrolment: Enrolment) -> bool:
+    taken = _take_seats(enrolment.course, enrolment.cohort, enrolment.agreement_id)
     if taken:
         enrolment.holds_seat = True
     return taken
@@ -377,14 +396,7 @@ def _seat(enrolment: Enrolment) -> bool:
 def _unseat(enrolment: Enrolment) -> None:
     if not enrolment.holds_seat:
         return
-    for scope, _capacity in _scopes(enrolment):
-        _give_back(_pool_id(enrolment.course, scope))
-    if enrolment.agreement_id is not None:
-        db.session.execute(
-            update(SelectionAgreement)
-            .where(SelectionAgreement.id == enrolment.agreement_id, SelectionAgreement.taken > 0)
-            .values(taken=SelectionAgreement.taken - 1)
-        )
+    _give_back_seats(enrolment.course, enrolment.cohort, enrolment.agreement_id)
     enrolment.holds_seat = False
 
 
@@ -479,10 +491,12 @@ def enrol(
     directly; students of other institutions only through a valid course mutual-selection
     agreement that lists the course. Seats are taken by conditional UPDATEs inside one
     transaction (``BEGIN IMMEDIATE`` on SQLite), and the (student, course) unique
-    constraint stops double enrolment, so concurrent requests never oversell."""
-    serialise_writes()
-    course = db.session.get(Course, course.id)
-    student = db.session.get(User, student.id)
+    constraint stops double enrolment, so concurrent requests never oversell.
+
+    The checks read what the request has loaded; the writes that follow are each
+    conditional on the database as it is then (the seats by conditional UPDATEs, a new row
+    by the unique key, a re-enrolment by its status), so on SQLite the writer's turn lasts
+    for those few statements only."""
     if course.status != "published":
         raise NotFound(_("No course with this code."))
     policy = policy_for(course)
@@ -492,56 +506,77 @@ def enrol(
     agreement = admission_route(student, course, policy, now.date())
     existing = find_enrolment(student, course)
     if existing is not None and existing.status not in ("withdrawn", "rejected"):
-        raise Conflict(
-            _("You are already enrolled in this course or waiting for a place."),
-            slug="already-enrolled",
-        )
+        raise _already_enrolled()
     _check_prerequisites(student, course, locale)
     if policy.mode == "invitation":
         given = _code_hash(course, invitation_code or "")
         if not hmac.compare_digest(given, policy.invitation_code_hash):
             raise field_error("invitation_code", _("The invitation code is not correct."))
     cohort = get_cohort(course, cohort_id) if cohort_id else None
-    enrolment = existing or Enrolment(student_id=student.id, course_id=course.id)
-    enrolment.course, enrolment.student = course, student
-    enrolment.cohort = cohort
-    enrolment.source = "agreement" if agreement else "direct"
-    enrolment.agreement = agreement
-    enrolment.requested_at = now
-    enrolment.decided_at = enrolment.enrolled_at = enrolment.waitlisted_at = None
-    enrolment.finished_at = None
-    enrolment.decision_note = ""
-    enrolment.holds_seat = False
-    enrolment.status = "pending"  # decided below, once the row exists
-    enrolment.learning_seconds = enrolment.learning_seconds or 0
-    if existing is None:
-        db.session.add(enrolment)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(
-            _("You are already enrolled in this course or waiting for a place."),
-            slug="already-enrolled",
-        ) from None
-    if policy.mode == "approval":
-        enrolment.status = "pending"
-        message = _("Your request is sent to the teacher for approval.")
-    else:
-        message = _admit(enrolment, now)
+    agreement_id = agreement.id if agreement else None
+    serialise_writes(keep_reads=True)
+    seated = policy.mode != "approval" and _take_seats(course, cohort, agreement_id)
+    status = "pending" if policy.mode == "approval" else "enrolled" if seated else "waitlisted"
+    values = {
+        "student_id": student.id,
+        "course_id": course.id,
+        "cohort_id": cohort.id if cohort else None,
+        "status": status,
+        "source": "agreement" if agreement else "direct",
+        "agreement_id": agreement_id,
+        "holds_seat": seated,
+        "requested_at": now,
+        "waitlisted_at": now if status == "waitlisted" else None,
+        "enrolled_at": now if seated else None,
+        "decided_at": now if seated else None,
+        "decision_note": "",
+        "finished_at": None,
+    }
+    enrolment = add_new(Enrolment, values) if existing is None else _reopen(existing, values)
+    if enrolment is None:  # the same student's other request was first
+        if seated:
+            _give_back_seats(course, cohort, agreement_id)
+        raise _already_enrolled()
+    if seated:
+        enrolment_admitted.send(enrolment, now=now)
     record(
         student,
         "enrolment.requested",
         "enrolment",
         enrolment.id,
-        after={
-            "course": course.code,
-            "status": enrolment.status,
-            "agreement": agreement.id if agreement else None,
-        },
+        after={"course": course.code, "status": status, "agreement": agreement_id},
     )
-    db.session.flush()
-    return EnrolResult(enrolment, message)
+    return EnrolResult(enrolment, _status_message(status))
+
+
+def _already_enrolled() -> Conflict:
+    return Conflict(
+        _("You are already enrolled in this course or waiting for a place."),
+        slug="already-enrolled",
+    )
+
+
+def _reopen(enrolment: Enrolment, values: dict[str, Any]) -> Enrolment | None:
+    """A withdrawn or rejected enrolment made current again, unless it was meanwhile."""
+    reopened = db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.id == enrolment.id, Enrolment.status.in_(("withdrawn", "rejected")))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(enrolment)  # read again when used: the row is what the UPDATE made it
+    return enrolment if reopened else None
+
+
+def _status_message(status: str) -> str:
+    if status == "enrolled":
+        return _("You are enrolled.")
+    if status == "waitlisted":
+        return _(
+            "The course is full: you are on the waiting list and will be enrolled when a "
+            "place frees up."
+        )
+    return _("Your request is sent to the teacher for approval.")
 
 
 def _admit(enrolment: Enrolment, now: datetime) -> str:
@@ -550,13 +585,10 @@ def _admit(enrolment: Enrolment, now: datetime) -> str:
         enrolment.enrolled_at = enrolment.decided_at = now
         db.session.flush()
         enrolment_admitted.send(enrolment, now=now)
-        return _("You are enrolled.")
-    enrolment.status = "waitlisted"
-    enrolment.waitlisted_at = now
-    return _(
-        "The course is full: you are on the waiting list and will be enrolled when a "
-        "place frees up."
-    )
+    else:
+        enrolment.status = "waitlisted"
+        enrolment.waitlisted_at = now
+    return _status_message(enrolment.status)
 
 
 def decide(

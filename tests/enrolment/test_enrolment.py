@@ -3,6 +3,7 @@ from datetime import date, timedelta
 import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import utcnow
 from lms.core.errors import Conflict, PermissionDenied, ValidationError
@@ -185,6 +186,37 @@ def test_withdraw_and_reenrol(course, gx, make):
     assert enrolment.status == "withdrawn" and services.seats_taken(course) == 0
     again = services.enrol(student, course, now=utcnow())
     assert again.enrolment.id == enrolment.id and again.status == "enrolled"
+
+
+def test_a_request_whose_twin_was_stored_first_gets_409_and_gives_its_seat_back(
+    course, gx, make, monkeypatch
+):
+    student, other = student_of(make, gx), student_of(make, gx)
+    services.enrol(student, course, now=utcnow())
+    # the twin request's checks ran before the first was stored: they saw no enrolment
+    monkeypatch.setattr(services, "find_enrolment", lambda *_args: None)
+    with pytest.raises(Conflict):
+        services.enrol(student, course, now=utcnow())
+    assert services.seats_taken(course) == 1  # the seat it took is back in the pool
+    monkeypatch.undo()
+    assert services.enrol(other, course, now=utcnow()).status == "enrolled"
+
+
+def test_a_reenrolment_that_lost_the_race_gets_409_and_gives_its_seat_back(
+    course, gx, make, monkeypatch
+):
+    student = student_of(make, gx)
+    enrolment = services.enrol(student, course, now=utcnow()).enrolment
+    services.withdraw(student, enrolment, now=utcnow())
+    services.enrol(student, course, now=utcnow())  # enrolled again by the first request
+    # the second request read the row while it still said "withdrawn"
+    set_committed_value(enrolment, "status", "withdrawn")
+    monkeypatch.setattr(services, "find_enrolment", lambda *_args: enrolment)
+    with pytest.raises(Conflict):
+        services.enrol(student, course, now=utcnow())
+    assert services.seats_taken(course) == 1
+    monkeypatch.undo()
+    assert services.find_enrolment(student, course).status == "enrolled"
 
 
 def test_a_student_cannot_withdraw_someone_else(client, course, gx, make):
