@@ -17,7 +17,7 @@ from lms.assessment.services import REVIEW
 from lms.assessment.spec import QuestionSpec
 from lms.catalog import services as catalog
 from lms.core.api import api_blueprint, auth_required, bearer_user
-from lms.core.db import utcnow
+from lms.core.db import finish_writes, utcnow
 from lms.core.errors import NotFound, field_error
 from lms.core.i18n import current_locale
 from lms.core.security import can, require
@@ -157,6 +157,8 @@ def _answers(raw: dict | None) -> dict[int, object]:
 
 
 def _view(attempt):
+    """The attempt as its reader may see it. The write endpoints call ``finish_writes``
+    first: what they stored is committed before this is built from it."""
     return present.attempt_view(attempt, bearer_user(), locale=current_locale(), now=utcnow())
 
 
@@ -200,6 +202,7 @@ def start_attempt(assessment_id):
     """Start an attempt (or get the unfinished one back). The deadline is set by the server."""
     assessment = services.get_assessment(assessment_id)
     attempt = attempts.start_attempt(bearer_user(), assessment, now=utcnow())
+    finish_writes()
     return _view(attempt)
 
 
@@ -221,6 +224,7 @@ def save_answers(args, attempt_id):
     user = bearer_user()
     attempt = attempts.get_attempt(user, attempt_id, now=utcnow(), finalise=False)
     attempts.save_answers(user, attempt, _answers(args["answers"]), now=utcnow())
+    finish_writes()
     return _view(attempt)
 
 
@@ -235,6 +239,7 @@ def submit_attempt(args, attempt_id):
     result = attempts.submit_attempt(
         user, attempt, now=utcnow(), answers=_answers(args.get("answers"))
     )
+    finish_writes()
     return _view(result.attempt)
 
 

@@ -80,6 +80,41 @@ def test_full_attempt_over_api(client, teacher, course, bank, student):
     assert late_save.status_code == 409
 
 
+@pytest.mark.parametrize("action", ["answers", "submit"])
+def test_answers_and_grades_are_stored_before_the_attempt_view_is_built(
+    client, teacher, course, bank, student, monkeypatch, action
+):
+    """An autosave or a submission is committed first (SQLite's writer turn and
+    PostgreSQL's row lock are given back), then the view is built from what was written,
+    not read again."""
+    from lms.assessment import present
+
+    quiz = make_quiz(teacher, course, bank, review="immediately")
+    auth = bearer(client, student)
+    attempt = client.post(f"/api/v1/assessments/{quiz.id}/attempts", headers=auth).json
+    seen = []
+    view = present.attempt_view
+
+    def watch(row, *args, **kwargs):
+        session = db.session()
+        seen.append((session.in_transaction(), row.status, row in session))
+        return view(row, *args, **kwargs)
+
+    monkeypatch.setattr(present, "attempt_view", watch)
+    send = client.put if action == "answers" else client.post
+    done = send(
+        f"/api/v1/attempts/{attempt['id']}/{action}",
+        json={"answers": _answers(bank)},
+        headers=auth,
+    )
+    assert done.status_code == 200
+    if action == "submit":
+        assert done.json["score"] == "3.00" and seen == [(False, "graded", True)]
+    else:
+        assert done.json["questions"][0]["answer"] is not None
+        assert seen == [(False, "in_progress", True)]
+
+
 def test_answers_saved_survive_a_new_session(client, app, teacher, course, bank, student):
     quiz = make_quiz(teacher, course, bank, time_limit_minutes=30)
     auth = bearer(client, student)
