@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import has_request_context, request
 
-from lms.core.extensions import db
+from lms.core.db import append, utcnow
 from lms.core.models import AuditEvent
 
 
@@ -23,20 +23,21 @@ def record(
 ) -> AuditEvent:
     """Append one audit event in the current transaction (it commits or rolls back with the
     change it describes). ``actor`` is a user or None for the system."""
-    event = AuditEvent(
-        actor_id=getattr(actor, "id", None),
-        actor_label=getattr(actor, "email", "") or "system",
-        action=action,
-        object_type=obj_type,
-        object_id=str(obj_id),
-        before=before,
-        after=after,
-        reason=reason,
-        remote_addr=(request.remote_addr or "") if has_request_context() else "",
+    return append(
+        AuditEvent,
+        {
+            "at": utcnow(),
+            "actor_id": getattr(actor, "id", None),
+            "actor_label": getattr(actor, "email", "") or "system",
+            "action": action,
+            "object_type": obj_type,
+            "object_id": str(obj_id),
+            "before": before,
+            "after": after,
+            "reason": reason,
+            "remote_addr": (request.remote_addr or "") if has_request_context() else "",
+        },
     )
-    db.session.add(event)
-    db.session.flush()
-    return event
 
 
 def snapshot(obj: Any, *fields: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ transactions (so ``BEGIN IMMEDIATE`` can be asked for), the UTC clock, a health 
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -12,10 +13,11 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import DateTime, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.types import TypeDecorator
 
 from lms.core.extensions import db
@@ -193,40 +195,63 @@ def finish_writes() -> None:
         session.expire_on_commit = expire
 
 
-def _insert_unless_there(model: type, values: dict[str, Any]):
-    """``INSERT … ON CONFLICT DO NOTHING`` of one row, on SQLite and PostgreSQL alike (a
-    plain Core INSERT, not the ORM's bulk path)."""
-    dialect = postgresql if db.session().get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model.__table__).values(**values).on_conflict_do_nothing()
+def execute(stmt: Executable, params: Any = None) -> CursorResult:
+    """Run a Core statement on the session's connection, past the ORM: for statements
+    built once (at import, with bound parameters) on the hot write paths. A one-row UPDATE
+    costs about 50 µs this way against about 600 µs built per call and run through
+    ``db.session.execute``. The session is not flushed first and its objects are not
+    updated: only for tables the unit of work holds no pending change to."""
+    return db.session.connection().execute(stmt, params)
 
 
-def insert_new(model: type, values: dict[str, Any]) -> bool:
-    """Insert one row unless a row with the same key is there already; True when this call
-    inserted it.
+@functools.cache
+def _insert(table: Table, dialect: str, *, unless_there: bool) -> Executable:
+    """``INSERT`` of one row returning its key, built once per table and database; with
+    ``unless_there``, ``… ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL alike)."""
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = build(table)
+    if unless_there:
+        stmt = stmt.on_conflict_do_nothing()
+    return stmt.returning(*table.primary_key.columns)
 
-    For rows written once and never changed in the same unit of work (events, pseudonyms):
-    no ORM object is built and no savepoint is needed to survive a concurrent duplicate."""
-    stmt = _insert_unless_there(model, values)
-    stmt = stmt.execution_options(preserve_rowcount=True)  # kept for INSERTs only when asked
-    return db.session.execute(stmt).rowcount == 1
+
+def _inserted_key(model: type, values: dict[str, Any], *, unless_there: bool) -> Any:
+    stmt = _insert(model.__table__, db.session().get_bind().dialect.name, unless_there=unless_there)
+    return execute(stmt, values).first()
 
 
-def add_new(model: type[T], values: dict[str, Any]) -> T | None:
-    """``insert_new`` for a row the unit of work goes on with: the new row as an object of
-    the session (built from ``values`` and the key the INSERT returned, nothing read back),
-    or None when a row with the same unique key was there already. Columns left out of
-    ``values`` take their defaults and are read when first used."""
-    table = model.__table__
-    stmt = _insert_unless_there(model, values).returning(*table.primary_key.columns)
-    key = db.session.execute(stmt).first()
+def _adopt(model: type[T], values: dict[str, Any], key: Any) -> T | None:
     if key is None:
         return None
+    table = model.__table__
     obj = model(**values)
     for column, value in zip(table.primary_key.columns, key, strict=True):
         setattr(obj, column.key, value)
     make_transient_to_detached(obj)  # as if loaded: persistent once added, nothing to flush
     db.session.add(obj)
     return obj
+
+
+def append(model: type[T], values: dict[str, Any]) -> T:
+    """Insert one row now, past the unit of work, and return it as an object of the
+    session (built from ``values`` and the key the INSERT returned, nothing read back;
+    columns left out take their defaults and are read when first used). For rows the
+    request writes once and does not change: events, statements, log entries."""
+    obj = _adopt(model, values, _inserted_key(model, values, unless_there=False))
+    assert obj is not None  # a plain INSERT always returns its key
+    return obj
+
+
+def add_new(model: type[T], values: dict[str, Any]) -> T | None:
+    """``append`` unless a row with the same unique key is there already: then nothing
+    changes and None is returned (no savepoint is needed to survive a concurrent
+    duplicate)."""
+    return _adopt(model, values, _inserted_key(model, values, unless_there=True))
+
+
+def insert_new(model: type, values: dict[str, Any]) -> bool:
+    """``add_new`` when no object is wanted back: True when this call inserted the row."""
+    return _inserted_key(model, values, unless_there=True) is not None
 
 
 def transaction_memo(name: str) -> dict[Any, Any]:

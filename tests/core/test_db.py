@@ -15,6 +15,7 @@ from sqlalchemy import event, select, text
 from lms import create_app
 from lms.accounts.models import User
 from lms.analytics.models import XapiActor
+from lms.core import audit
 from lms.core import db as core_db
 from lms.core.db import (
     add_new,
@@ -25,6 +26,7 @@ from lms.core.db import (
     utcnow,
 )
 from lms.core.extensions import db
+from lms.core.models import AuditEvent
 
 PROCESSES = 2
 THREADS = 3
@@ -162,6 +164,19 @@ def test_add_new_gives_the_new_row_as_an_object_without_reading_it_back(db_sessi
     assert again is None
     stored = db.session.scalars(select(XapiActor.name).where(XapiActor.user_id == user.id))
     assert stored.all() == ["pseudonym-1"]
+
+
+def test_append_stores_an_event_at_once_and_keeps_the_unit_of_work_as_it_was(
+    db_session, make
+):
+    user = make.user("student", make.institution())
+    user.display_name = "Pending change"  # not flushed by the append
+    seen = _statements(db.engine)
+    event = audit.record(user, "test.appended", "thing", 7, after={"n": 1})
+    assert [s.split()[0] for s in seen] == ["INSERT"] and user in db.session.dirty
+    assert event.id and event in db.session and event.after == {"n": 1}
+    stored = db.session.scalar(select(AuditEvent.action).where(AuditEvent.id == event.id))
+    assert stored == "test.appended"
 
 
 def _counter_app(path: Path):
