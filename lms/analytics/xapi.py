@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, bindparam, false, or_, select
 
 from lms.accounts.models import User
 from lms.analytics.models import XapiActor, XapiStatement
@@ -122,17 +122,20 @@ def language_map(texts: Mapping[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------- parts
 
 
+_ACTOR_NAME = select(XapiActor.name).where(XapiActor.user_id == bindparam("user"))
+
+
 def actor_name(user: User) -> str:
     """The learner's pseudonym in statements, created on first use."""
     names = transaction_memo("xapi_actor")
     if user.id in names:
         return names[user.id]
-    stored = select(XapiActor.name).where(XapiActor.user_id == user.id)
-    name = db.session.scalar(stored)
+    name = db.session.scalar(_ACTOR_NAME, {"user": user.id})
     if name is None:
         name = str(uuid.uuid4())
         if not insert_new(XapiActor, {"user_id": user.id, "name": name, "created_at": utcnow()}):
-            name = db.session.scalar(stored)  # created meanwhile by a concurrent request
+            # created meanwhile by a concurrent request
+            name = db.session.scalar(_ACTOR_NAME, {"user": user.id})
     names[user.id] = name
     return name
 

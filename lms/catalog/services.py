@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import Select, String, case, cast, event, func, or_, select
+from sqlalchemy import Select, String, bindparam, case, cast, event, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts.models import Institution, User
@@ -60,9 +60,13 @@ OUTLINE = (
 )
 
 
+_BY_CODE = select(Course).where(Course.code == bindparam("code"))
+_OUTLINE_BY_CODE = _BY_CODE.options(*OUTLINE)
+
+
 def get_course(code: str, *, outline: bool = False) -> Course:
-    stmt = select(Course).filter_by(code=(code or "").upper())
-    course = db.session.scalar(stmt.options(*OUTLINE) if outline else stmt)
+    stmt = _OUTLINE_BY_CODE if outline else _BY_CODE
+    course = db.session.scalar(stmt, {"code": (code or "").upper()})
     if course is None:
         raise NotFound(_("No course with this code."))
     return course

@@ -11,15 +11,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Institution, User
-from lms.catalog.models import Course, Lesson, Module
+from lms.catalog.models import Course, Lesson, Module, course_prerequisites
 from lms.core import mail, text
 from lms.core.audit import record
-from lms.core.db import add_new, serialise_writes
+from lms.core.db import add_new, execute, serialise_writes
 from lms.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, field_error
 from lms.core.extensions import db
 from lms.core.security import Role, require
@@ -319,25 +319,28 @@ def _make_pool(course: Course, scope: str) -> bool:
     return True
 
 
-def _pool(course: Course, scope: str):
-    return update(SeatPool).where(SeatPool.course_id == course.id, SeatPool.scope == scope)
+_POOLS = SeatPool.__table__
+_POOL = (_POOLS.c.course_id == bindparam("p_course")) & (_POOLS.c.scope == bindparam("p_scope"))
+#: one seat taken (with no capacity, or while ``taken < capacity``) and given back
+_TAKE = update(_POOLS).where(_POOL).values(taken=_POOLS.c.taken + 1)
+_TAKE_BELOW = _TAKE.where(_POOLS.c.taken < bindparam("p_capacity"))
+_GIVE_BACK = update(_POOLS).where(_POOL, _POOLS.c.taken > 0).values(taken=_POOLS.c.taken - 1)
 
 
 def _take(course: Course, scope: str, capacity: int | None) -> bool:
     """One conditional UPDATE: takes a seat of ``scope`` only while ``taken < capacity``
     (a pool is made on first use, so a course that never filled up needs no other query)."""
-    stmt = _pool(course, scope).values(taken=SeatPool.taken + 1)
+    params: dict[str, Any] = {"p_course": course.id, "p_scope": scope}
+    stmt = _TAKE
     if capacity is not None:
-        stmt = stmt.where(SeatPool.taken < capacity)
-    return db.session.execute(stmt).rowcount == 1 or (
-        _make_pool(course, scope) and db.session.execute(stmt).rowcount == 1
+        stmt, params["p_capacity"] = _TAKE_BELOW, capacity
+    return execute(stmt, params).rowcount == 1 or (
+        _make_pool(course, scope) and execute(stmt, params).rowcount == 1
     )
 
 
 def _give_back(course: Course, scope: str) -> None:
-    db.session.execute(
-        _pool(course, scope).where(SeatPool.taken > 0).values(taken=SeatPool.taken - 1)
-    )
+    execute(_GIVE_BACK, {"p_course": course.id, "p_scope": scope})
 
 
 def _take_quota(agreement_id: int) -> bool:
@@ -410,10 +413,13 @@ def seats_taken(course: Course) -> int:
 # ---------------------------------------------------------------------------- enrolling
 
 
+_ENROLMENT_OF = select(Enrolment).where(
+    Enrolment.student_id == bindparam("student"), Enrolment.course_id == bindparam("course")
+)
+
+
 def find_enrolment(student: User, course: Course) -> Enrolment | None:
-    return db.session.scalar(
-        select(Enrolment).filter_by(student_id=student.id, course_id=course.id)
-    )
+    return db.session.scalar(_ENROLMENT_OF, {"student": student.id, "course": course.id})
 
 
 def get_enrolment(enrolment_id: int) -> Enrolment:
@@ -461,8 +467,16 @@ def _check_window(course: Course, now: datetime) -> None:
         raise Conflict(_("Enrolment for this course has closed."), slug="enrolment-closed")
 
 
+#: whether a course has prerequisites, without loading them (most have none)
+_HAS_PREREQUISITES = (
+    select(course_prerequisites.c.required_id)
+    .where(course_prerequisites.c.course_id == bindparam("course"))
+    .limit(1)
+)
+
+
 def _check_prerequisites(student: User, course: Course, locale: str) -> None:
-    if not course.prerequisites:
+    if db.session.scalar(_HAS_PREREQUISITES, {"course": course.id}) is None:
         return
     done = set(
         db.session.scalars(

@@ -27,6 +27,22 @@ def test_expired_token_is_refused(make, db_session):
     assert services.user_for_token(raw, now=utcnow() + timedelta(hours=2)) is None
 
 
+def test_a_token_stands_for_nobody_once_revoked_outdated_or_its_user_inactive(make, db_session):
+    revoked, outdated, inactive, fine = (make.user() for _ in range(4))
+    tokens = {u.id: services.issue_token(u)[0] for u in (revoked, outdated, inactive, fine)}
+    services.revoke_token(tokens[revoked.id])
+    outdated.auth_version += 1  # a password change or "sign out everywhere"
+    inactive.active = False
+    db_session.flush()
+    assert [services.user_for_token(tokens[u.id]) for u in (revoked, outdated, inactive)] == [
+        None,
+        None,
+        None,
+    ]
+    assert services.user_for_token(tokens[fine.id]) == fine
+    assert services.user_for_token(tokens[fine.id] + "x") is None
+
+
 def test_session_cookie_does_not_authenticate_the_api(client, make):
     from tests.conftest import login
 
