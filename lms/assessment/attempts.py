@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import JSON, bindparam, func, inspect, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,7 +21,7 @@ from lms.assessment.models import Assessment, Attempt, Question, Response
 from lms.assessment.signals import attempt_graded, attempt_submitted
 from lms.catalog.models import Course
 from lms.core import audit
-from lms.core.db import serialise_writes
+from lms.core.db import execute, serialise_writes
 from lms.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, field_error
 from lms.core.extensions import db
 from lms.core.security import can, require
@@ -194,17 +194,20 @@ def attempts_of(student: User, assessment: Assessment) -> list[Attempt]:
 # -------------------------------------------------------------------------------- saving
 
 
+_LOCKED_WHOLE = (
+    select(Attempt)
+    .where(Attempt.id == bindparam("attempt"))
+    .options(*_WHOLE)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def _lock(attempt: Attempt) -> Attempt:
     """The attempt re-read under a row lock (PostgreSQL), so saves and submits of one
     attempt take turns; SQLite's writers are serialised by ``BEGIN IMMEDIATE``."""
     (attempt_id,) = inspect(attempt).identity  # not attempt.id: it may be expired
-    return db.session.scalars(
-        select(Attempt)
-        .where(Attempt.id == attempt_id)
-        .options(*_WHOLE)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return db.session.scalars(_LOCKED_WHOLE, {"attempt": attempt_id}).one()
 
 
 def _late(attempt: Attempt, now: datetime) -> bool:
@@ -429,6 +432,34 @@ def close_overdue(assessment: Assessment | None = None, *, now: datetime) -> int
     return sum(_finalise_if_overdue(a, now) for a in db.session.scalars(stmt).all())
 
 
+_RESPONSES = Response.__table__
+#: every response's answer and score, in one executemany
+_WRITE_RESPONSES = (
+    update(_RESPONSES)
+    .where(_RESPONSES.c.id == bindparam("r_id"))
+    .values(
+        # an unanswered question stays SQL NULL, as a response never saved is
+        answer=bindparam("r_answer", type_=JSON(none_as_null=True)),
+        saved_at=bindparam("r_saved_at", type_=_RESPONSES.c.saved_at.type),
+        score=bindparam("r_score", type_=_RESPONSES.c.score.type),
+    )
+)
+
+
+def _write_responses(responses: list[Response]) -> None:
+    """Store the responses' answers and scores in one statement, not one unit-of-work
+    UPDATE each; the objects keep the values as written."""
+    rows = [
+        {"r_id": r.id, "r_answer": r.answer, "r_saved_at": r.saved_at, "r_score": r.score}
+        for r in responses
+    ]
+    if rows:
+        execute(_WRITE_RESPONSES, rows)
+    for r in responses:
+        for name in ("answer", "saved_at", "score"):
+            set_committed_value(r, name, getattr(r, name))
+
+
 def _grade(attempt: Attempt, actor: User | None = None) -> None:
     pending = False
     for resp in attempt.responses:
@@ -438,6 +469,7 @@ def _grade(attempt: Attempt, actor: User | None = None) -> None:
             pending = True
             continue
         resp.score = grading.points(frac, resp.max_score)
+    _write_responses(attempt.responses)
     attempt_submitted.send(attempt)
     _total(attempt, pending, at=attempt.submitted_at)
     audit.record(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from lms.assessment import attempts, services
 from lms.assessment.models import Attempt
@@ -113,6 +114,31 @@ def test_answers_and_grades_are_stored_before_the_attempt_view_is_built(
     else:
         assert done.json["questions"][0]["answer"] is not None
         assert seen == [(False, "in_progress", True)]
+
+
+def test_a_submission_stores_every_answer_and_score_and_leaves_the_unanswered_null(
+    teacher, course, bank, student, db_session
+):
+    quiz = make_quiz(teacher, course, bank)
+    attempt = attempts.start_attempt(student, quiz, now=utcnow())
+    partial = {"Spark": "c1", "Pi": "2.5"}  # Greeting left unanswered, Pi wrong
+    answers = {bank[name].id: value for name, value in partial.items()}
+    done = attempts.submit_attempt(student, attempt, now=utcnow(), answers=answers).attempt
+    assert not db_session.dirty  # written, not waiting for a flush
+    rows = db_session.execute(
+        text(
+            "SELECT question_id, answer IS NULL, score FROM attempt_responses "
+            "WHERE attempt_id = :a"
+        ),
+        {"a": done.id},
+    ).all()
+    stored = {qid: (bool(unanswered), Decimal(str(score))) for qid, unanswered, score in rows}
+    assert stored == {
+        bank["Spark"].id: (False, Decimal("1")),
+        bank["Greeting"].id: (True, Decimal("0")),
+        bank["Pi"].id: (False, Decimal("0")),
+    }
+    assert done.status == "graded" and done.score == Decimal("1")
 
 
 def test_answers_saved_survive_a_new_session(client, app, teacher, course, bank, student):
