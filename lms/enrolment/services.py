@@ -307,9 +307,18 @@ def _agreement_for(student: User, course: Course, today: date) -> SelectionAgree
 # ---------------------------------------------------------------------------- seats
 
 
+_POOLS = SeatPool.__table__
+_POOL = (_POOLS.c.course_id == bindparam("p_course")) & (_POOLS.c.scope == bindparam("p_scope"))
+_POOL_ID = select(_POOLS.c.id).where(_POOL)
+#: one seat taken (with no capacity, or while ``taken < capacity``) and given back
+_TAKE = update(_POOLS).where(_POOL).values(taken=_POOLS.c.taken + 1)
+_TAKE_BELOW = _TAKE.where(_POOLS.c.taken < bindparam("p_capacity"))
+_GIVE_BACK = update(_POOLS).where(_POOL, _POOLS.c.taken > 0).values(taken=_POOLS.c.taken - 1)
+
+
 def _make_pool(course: Course, scope: str) -> bool:
     """Create the seat pool of ``scope`` unless it exists; False when it was there already."""
-    if db.session.scalar(select(SeatPool.id).filter_by(course_id=course.id, scope=scope)):
+    if db.session.scalar(_POOL_ID, {"p_course": course.id, "p_scope": scope}) is not None:
         return False
     try:
         with db.session.begin_nested():
@@ -317,14 +326,6 @@ def _make_pool(course: Course, scope: str) -> bool:
     except IntegrityError:  # created meanwhile by a concurrent request
         pass
     return True
-
-
-_POOLS = SeatPool.__table__
-_POOL = (_POOLS.c.course_id == bindparam("p_course")) & (_POOLS.c.scope == bindparam("p_scope"))
-#: one seat taken (with no capacity, or while ``taken < capacity``) and given back
-_TAKE = update(_POOLS).where(_POOL).values(taken=_POOLS.c.taken + 1)
-_TAKE_BELOW = _TAKE.where(_POOLS.c.taken < bindparam("p_capacity"))
-_GIVE_BACK = update(_POOLS).where(_POOL, _POOLS.c.taken > 0).values(taken=_POOLS.c.taken - 1)
 
 
 def _take(course: Course, scope: str, capacity: int | None) -> bool:
