@@ -169,11 +169,7 @@ def serialise_writes(*, keep_reads: bool = False) -> None:
         return  # inside a test's outer transaction: the connection is already exclusive
     if session.in_nested_transaction():
         return  # inside a savepoint: the enclosing unit of work began the transaction
-    expire, session.expire_on_commit = session.expire_on_commit, not keep_reads
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
+    _commit(session, expire=not keep_reads)
     token = _IMMEDIATE.set(True)
     try:
         session.connection()  # begins now, with BEGIN IMMEDIATE
@@ -187,12 +183,17 @@ def finish_writes() -> None:
     turn and PostgreSQL's row locks are given back without waiting for the rendering, and
     the response needs no second reading. For write endpoints that answer with what they
     changed; the request's closing commit then ends only what the rendering read."""
-    session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, False
+    _commit(db.session(), expire=False)
+
+
+def _commit(session: Session, *, expire: bool) -> None:
+    """Commit, expiring the session's objects or keeping them as they are (for this one
+    commit; the session's own setting stays)."""
+    setting, session.expire_on_commit = session.expire_on_commit, expire
     try:
         session.commit()
     finally:
-        session.expire_on_commit = expire
+        session.expire_on_commit = setting
 
 
 def execute(stmt: Executable, params: Any = None) -> CursorResult:
