@@ -386,7 +386,7 @@ def _attempt_context(attempt: Any) -> tuple[Course, Enrolment | None]:
     seen = transaction_memo("xapi_attempt")
     key = (attempt.student_id, attempt.assessment.course_id)
     if key not in seen:
-        course = db.session.get(Course, key[1])
+        course = attempt.assessment.course
         student = db.session.get(User, key[0])
         seen[key] = course, enrolment_services.find_enrolment(student, course)
     return seen[key]

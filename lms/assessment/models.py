@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,9 @@ from lms.core.db import UTCDateTime, utcnow
 from lms.core.extensions import db
 from lms.core.i18n import pick
 from lms.core.search import part_of, searchable
+
+if TYPE_CHECKING:
+    from lms.catalog.models import Course
 
 QUESTION_TYPES = (
     "single",
@@ -147,6 +150,9 @@ class Assessment(db.Model):
     pass_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("50"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    #: the course the assessment belongs to (held by the assessment once loaded, so the
+    #: permission checks, the review rules and the xAPI statements of a request share it)
+    course: Mapped[Course] = relationship()
     items: Mapped[list[AssessmentItem]] = relationship(
         cascade="all, delete-orphan", order_by="AssessmentItem.position"
     )

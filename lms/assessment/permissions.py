@@ -43,6 +43,4 @@ def _answer(user: User, attempt: Attempt) -> bool:
 
 
 def _course_of(attempt: Attempt) -> Course:
-    from lms.core.extensions import db
-
-    return db.session.get(Course, attempt.assessment.course_id)
+    return attempt.assessment.course

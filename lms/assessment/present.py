@@ -10,7 +10,6 @@ from typing import Any
 from lms.accounts.models import User
 from lms.assessment.attempts import remaining_seconds, window_for
 from lms.assessment.models import Attempt, Question
-from lms.catalog.models import Course
 from lms.core.extensions import db
 from lms.core.richtext import render
 from lms.core.security import can
@@ -19,7 +18,7 @@ from lms.core.security import can
 def review_rights(attempt: Attempt, viewer: User, now: datetime) -> tuple[bool, bool]:
     """(may see the score, may see the correct answers)."""
     a = attempt.assessment
-    if can(viewer, "assessment.grade", db.session.get(Course, a.course_id)):
+    if can(viewer, "assessment.grade", a.course):
         return True, True
     if attempt.status == "in_progress":
         return False, False

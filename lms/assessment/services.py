@@ -418,7 +418,7 @@ def set_cohort_window(
     """Open and close the assessment at other times for one cohort of its course."""
     from lms.enrolment.models import Cohort
 
-    course = db.session.get(Course, assessment.course_id)
+    course = assessment.course
     if check:
         require(actor, "assessment.author", course)
     cohort = db.session.get(Cohort, cohort_id)

@@ -15,7 +15,6 @@ from markupsafe import Markup
 from lms.assessment import attempts, forms, gradebook, present, services
 from lms.assessment.models import CATEGORIES, Attempt
 from lms.catalog import services as catalog
-from lms.catalog.models import Course
 from lms.core.db import utcnow
 from lms.core.errors import DomainError, NotFound, ValidationError, field_error
 from lms.core.export import csv_response
@@ -62,7 +61,7 @@ def lesson_panel(lesson, user) -> Markup:
 
 def _visible_assessment(assessment_id: int):
     assessment = services.get_assessment(assessment_id)
-    course = db.session.get(Course, assessment.course_id)
+    course = assessment.course
     staff = can(current_user, "assessment.grade", course)
     if not staff and enrolment.active_enrolment(current_user, course) is None:
         raise NotFound(_("No such assessment."))
@@ -326,7 +325,7 @@ def grade(response_id: int):
     else:
         flash(_("The grade was saved."))
     row = db.session.get(Attempt, resp.attempt_id)
-    course = db.session.get(Course, row.assessment.course_id)
+    course = row.assessment.course
     return redirect(url_for("assessment.queue", code=course.code))
 
 
