@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import JSON, bindparam, func, inspect, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
@@ -21,7 +21,7 @@ from lms.assessment.models import Assessment, Attempt, Question, Response
 from lms.assessment.signals import attempt_graded, attempt_submitted
 from lms.catalog.models import Course
 from lms.core import audit
-from lms.core.db import execute, serialise_writes
+from lms.core.db import catch_up, columns_of, execute, serialise_writes
 from lms.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, field_error
 from lms.core.extensions import db
 from lms.core.security import can, require
@@ -36,7 +36,7 @@ def window_for(assessment: Assessment, student: User) -> tuple[datetime | None, 
     """(opens, closes) for the student: their cohort's window when one is set."""
     from lms.enrolment import services as enrolment
 
-    course = db.session.get(Course, assessment.course_id)
+    course = assessment.course
     enrolment_row = enrolment.active_enrolment(student, course)
     if enrolment_row is not None and enrolment_row.cohort_id is not None:
         for w in assessment.windows:
@@ -109,7 +109,7 @@ def start_attempt(student: User, assessment: Assessment, *, now: datetime) -> At
     limit, cut at the closing time, both by the server's clock."""
     from lms.enrolment import services as enrolment
 
-    course = db.session.get(Course, assessment.course_id)
+    course = assessment.course
     if enrolment.active_enrolment(student, course) is None:
         raise PermissionDenied(_("Only students enrolled in the course can take it."))
     serialise_writes()
@@ -158,22 +158,21 @@ def start_attempt(student: User, assessment: Assessment, *, now: datetime) -> At
     return attempt
 
 
-#: an attempt with its assessment, responses, their questions and the questions' texts, in
-#: five queries whatever the number of questions (not two or three per question)
+#: an attempt with its assessment and course, responses, their questions and the questions'
+#: texts, in five queries whatever the number of questions (not two or three per question)
 _WHOLE = (
-    selectinload(Attempt.assessment),
-    selectinload(Attempt.responses)
-    .selectinload(Response.question)
-    .selectinload(Question.translations),
+    joinedload(Attempt.assessment).joinedload(Assessment.course),
+    joinedload(Attempt.responses).joinedload(Response.question).joinedload(Question.translations),
 )
 
 
 def get_attempt(user: User, attempt_id: int, *, now: datetime, finalise: bool = True) -> Attempt:
     """Load an attempt the user may see (404 for others' attempts, so ids reveal nothing);
     an attempt past its deadline is submitted first, with what was saved (unless the caller
-    is about to save or submit, which the late policy then decides)."""
-    # a caller about to save or submit locks the attempt next, which loads it whole
-    attempt = db.session.get(Attempt, attempt_id, options=_WHOLE if finalise else ())
+    is about to save or submit, which the late policy then decides). A caller about to save
+    or submit has it loaded whole before its writer's turn, which then re-reads only what
+    may have changed (``_lock``)."""
+    attempt = db.session.get(Attempt, attempt_id, options=_WHOLE)
     if attempt is None or not can(user, "attempt.view", attempt):
         raise NotFound(_("No such attempt."))
     if finalise:
@@ -194,20 +193,25 @@ def attempts_of(student: User, assessment: Assessment) -> list[Attempt]:
 # -------------------------------------------------------------------------------- saving
 
 
-_LOCKED_WHOLE = (
-    select(Attempt)
-    .where(Attempt.id == bindparam("attempt"))
-    .options(*_WHOLE)
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
+#: the attempt's row as it is now, locked (PostgreSQL; SQLite has no row locks and needs none
+#: inside its writer's turn), and its responses' rows
+_ATTEMPT_NOW = columns_of(Attempt).where(Attempt.id == bindparam("attempt")).with_for_update()
+_RESPONSES_NOW = columns_of(Response).where(Response.attempt_id == bindparam("attempt"))
 
 
 def _lock(attempt: Attempt) -> Attempt:
-    """The attempt re-read under a row lock (PostgreSQL), so saves and submits of one
-    attempt take turns; SQLite's writers are serialised by ``BEGIN IMMEDIATE``."""
+    """Saves and submits of one attempt take turns: under the writer's turn
+    (``serialise_writes``, SQLite) or the attempt's row lock (PostgreSQL), the attempt and
+    its responses are brought up to what another save or submit may have stored since they
+    were read. The questions stay as they were read."""
     (attempt_id,) = inspect(attempt).identity  # not attempt.id: it may be expired
-    return db.session.scalars(_LOCKED_WHOLE, {"attempt": attempt_id}).one()
+    params = {"attempt": attempt_id}
+    catch_up(attempt, execute(_ATTEMPT_NOW, params).one())
+    by_id = {r.id: r for r in attempt.responses}
+    for row in execute(_RESPONSES_NOW, params):
+        if row.id in by_id:
+            catch_up(by_id[row.id], row)
+    return attempt
 
 
 def _late(attempt: Attempt, now: datetime) -> bool:
@@ -258,7 +262,7 @@ def save_answers(
     """Store answers (question id → answer) of an attempt in progress, each save replacing
     the previous one, until the deadline by the server's clock."""
     require(student, "attempt.answer", attempt)
-    serialise_writes()
+    serialise_writes(keep_reads=True)
     attempt = _lock(attempt)
     if attempt.status != "in_progress":
         raise Conflict(_("This attempt has already been submitted."))
@@ -266,12 +270,19 @@ def save_answers(
     return _store_answers(attempt, answers, now)
 
 
-def _store_answers(
-    attempt: Attempt, answers: dict[int, Any], now: datetime, *, flush: bool = True
-) -> Attempt:
+def _store_answers(attempt: Attempt, answers: dict[int, Any], now: datetime) -> Attempt:
     """Store answers in a locked attempt in progress (checked by the caller)."""
+    _write_responses(_new_answers(attempt, answers, now))
+    return attempt
+
+
+def _new_answers(
+    attempt: Attempt, answers: dict[int, Any], now: datetime
+) -> dict[Response, dict[str, Any]]:
+    """The responses' new answers, every one checked before anything is stored."""
     by_qid = {r.question_id: r for r in attempt.responses}
     layout = {e["question_id"]: e for e in attempt.layout}
+    out: dict[Response, dict[str, Any]] = {}
     for qid, answer in answers.items():
         try:
             qid = int(qid)
@@ -280,11 +291,8 @@ def _store_answers(
         resp = by_qid.get(qid)
         if resp is None:
             raise field_error(str(qid), _("This question is not part of the attempt."))
-        resp.answer = _check_answer(resp.question, layout[qid], answer)
-        resp.saved_at = now
-    if flush:
-        db.session.flush()
-    return attempt
+        out[resp] = {"answer": _check_answer(resp.question, layout[qid], answer), "saved_at": now}
+    return out
 
 
 def form_answers(row: Attempt, form: Any) -> dict[int, Any]:
@@ -344,7 +352,7 @@ def save_upload(
     from lms.core.text import display
 
     require(student, "attempt.answer", attempt)
-    serialise_writes()
+    serialise_writes(keep_reads=True)
     attempt = _lock(attempt)
     if attempt.status != "in_progress":
         raise Conflict(_("This attempt has already been submitted."))
@@ -383,27 +391,39 @@ def submit_attempt(
     the deadline the late policy decides: refused (the attempt is later submitted with its
     saved answers) or accepted and marked late."""
     require(student, "attempt.answer", attempt)
-    serialise_writes()
+    serialise_writes(keep_reads=True)
     attempt = _lock(attempt)
     if attempt.status != "in_progress":
         return SubmitResult(attempt, False)
     late = _late(attempt, now)
-    if answers:  # checked now, written with the scores in one flush
-        _store_answers(attempt, answers, now, flush=False)
-    won = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(status="submitting", submitted_at=now, late=late)
-        .execution_options(synchronize_session=False, autoflush=False)
-    ).rowcount
-    if not won:  # cannot happen under the lock; the condition is the last line of defence
+    new = _new_answers(attempt, answers or {}, now)  # checked now, stored with the scores
+    values = {"status": "submitting", "submitted_at": now, "late": late}
+    if not execute(_SUBMITTING, {"a_id": attempt.id, **values}).rowcount:
+        # cannot happen under the lock; the condition is the last line of defence
         db.session.refresh(attempt)
         return SubmitResult(attempt, False)
     # what the UPDATE wrote, without reading it back (a refresh would reload the responses)
-    for name, value in (("status", "submitting"), ("submitted_at", now), ("late", late)):
+    for name, value in values.items():
         set_committed_value(attempt, name, value)
-    _grade(attempt, student)
+    _grade(attempt, student, new)
     return SubmitResult(attempt, True)
+
+
+_ATTEMPTS = Attempt.__table__
+#: the one submit of an attempt in progress (of two concurrent ones, one changes the row)
+_SUBMITTING = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("a_id"), _ATTEMPTS.c.status == "in_progress")
+    .values(
+        status=bindparam("status"), submitted_at=bindparam("submitted_at"), late=bindparam("late")
+    )
+)
+#: an attempt's status and total after grading
+_TOTAL = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("a_id"))
+    .values(status=bindparam("status"), score=bindparam("score"))
+)
 
 
 def _finalise_if_overdue(attempt: Attempt, now: datetime) -> bool:
@@ -446,30 +466,45 @@ _WRITE_RESPONSES = (
 )
 
 
-def _write_responses(responses: list[Response]) -> None:
-    """Store the responses' answers and scores in one statement, not one unit-of-work
-    UPDATE each; the objects keep the values as written."""
+def _write_responses(changes: dict[Response, dict[str, Any]]) -> None:
+    """Store new answers, save times and scores of responses (``{response: {name: value}}``)
+    in one statement, not one unit-of-work UPDATE each. The objects take the values as
+    stored, without becoming changes for the session to flush."""
     rows = [
-        {"r_id": r.id, "r_answer": r.answer, "r_saved_at": r.saved_at, "r_score": r.score}
-        for r in responses
+        {
+            "r_id": r.id,
+            "r_answer": new.get("answer", r.answer),
+            "r_saved_at": new.get("saved_at", r.saved_at),
+            "r_score": new.get("score", r.score),
+        }
+        for r, new in changes.items()
+        if new
     ]
     if rows:
         execute(_WRITE_RESPONSES, rows)
-    for r in responses:
-        for name in ("answer", "saved_at", "score"):
-            set_committed_value(r, name, getattr(r, name))
+    for r, new in changes.items():
+        for name, value in new.items():
+            set_committed_value(r, name, value)
 
 
-def _grade(attempt: Attempt, actor: User | None = None) -> None:
+def _grade(
+    attempt: Attempt,
+    actor: User | None = None,
+    new: dict[Response, dict[str, Any]] | None = None,
+) -> None:
+    """Grade the objective responses (with the ``new`` answers that come with the submit)
+    and store the answers and scores in one statement."""
+    changes = dict(new or {})
     pending = False
     for resp in attempt.responses:
         q = resp.question
-        frac = grading.auto_fraction(q.qtype, q.data, resp.answer)
+        change = changes.setdefault(resp, {})
+        frac = grading.auto_fraction(q.qtype, q.data, change.get("answer", resp.answer))
         if frac is None:
             pending = True
             continue
-        resp.score = grading.points(frac, resp.max_score)
-    _write_responses(attempt.responses)
+        change["score"] = grading.points(frac, resp.max_score)
+    _write_responses(changes)
     attempt_submitted.send(attempt)
     _total(attempt, pending, at=attempt.submitted_at)
     audit.record(
@@ -489,11 +524,16 @@ def _grade(attempt: Attempt, actor: User | None = None) -> None:
 def _total(attempt: Attempt, pending: bool | None = None, at: datetime | None = None) -> None:
     if pending is None:
         pending = any(r.score is None for r in attempt.responses)
-    attempt.status = "needs_grading" if pending else "graded"
-    attempt.score = (
-        None if pending else sum((r.score or Decimal("0") for r in attempt.responses), Decimal("0"))
-    )
-    db.session.flush()
+    values = {
+        "status": "needs_grading" if pending else "graded",
+        "score": None
+        if pending
+        else sum((r.score or Decimal("0") for r in attempt.responses), Decimal("0")),
+    }
+    db.session.flush()  # a grade given by hand goes first: the listeners below may read it
+    execute(_TOTAL, {"a_id": attempt.id, **values})
+    for name, value in values.items():
+        set_committed_value(attempt, name, value)
     if attempt.status == "graded":
         attempt_graded.send(attempt, at=at or _now())
 
@@ -536,7 +576,7 @@ def grade_response(
     change is audited with who, the grade before and after, and why; changing a grade
     already given needs a reason."""
     attempt = db.session.get(Attempt, response.attempt_id)
-    course = db.session.get(Course, attempt.assessment.course_id)
+    course = attempt.assessment.course
     require(grader, "assessment.grade", course)
     if attempt.status in ("in_progress", "submitting"):
         raise Conflict(_("The attempt has not been submitted yet."))
@@ -633,6 +673,6 @@ def get_response(grader: User, response_id: int) -> Response:
     if resp is None:
         raise NotFound(_("No such answer."))
     attempt = db.session.get(Attempt, resp.attempt_id)
-    if not can(grader, "assessment.grade", db.session.get(Course, attempt.assessment.course_id)):
+    if not can(grader, "assessment.grade", attempt.assessment.course):
         raise NotFound(_("No such answer."))
     return resp

@@ -13,10 +13,11 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Table, event, text
+from sqlalchemy import DateTime, Row, Select, Table, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -253,6 +254,30 @@ def add_new(model: type[T], values: dict[str, Any]) -> T | None:
 def insert_new(model: type, values: dict[str, Any]) -> bool:
     """``add_new`` when no object is wanted back: True when this call inserted the row."""
     return _inserted_key(model, values, unless_there=True) is not None
+
+
+@functools.cache
+def _mapped_columns(model: type) -> tuple[tuple[str, Any], ...]:
+    return tuple((attr.key, attr.columns[0]) for attr in inspect(model).column_attrs)
+
+
+def columns_of(model: type) -> Select:
+    """``SELECT`` of every column of ``model``, each labelled by its attribute's name: the
+    rows that ``catch_up`` takes."""
+    return select(*(column.label(key) for key, column in _mapped_columns(model)))
+
+
+def catch_up(obj: object, row: Row) -> None:
+    """Make a loaded object show ``row`` (of ``columns_of``) as its stored state, setting
+    only the loaded attributes that differ. For re-reading under a lock what a concurrent
+    request may have changed since the object was read, without the ORM loading it, and
+    everything it holds, again. Call it before changing the object: a change not yet
+    flushed would be overwritten."""
+    loaded = instance_dict(obj)
+    values = row._mapping
+    for key, _column in _mapped_columns(type(obj)):
+        if key in loaded and loaded[key] != values[key]:
+            set_committed_value(obj, key, values[key])
 
 
 def transaction_memo(name: str) -> dict[Any, Any]:

@@ -141,6 +141,53 @@ def test_a_submission_stores_every_answer_and_score_and_leaves_the_unanswered_nu
     assert done.status == "graded" and done.score == Decimal("1")
 
 
+def _meanwhile(stmt, params):
+    """Change rows past the ORM, as another request would between this request's reading
+    of the attempt and its writer's turn (the objects read keep their old values)."""
+    db.session.connection().execute(text(stmt), params)
+
+
+def test_a_submit_grades_the_answers_saved_after_its_attempt_was_read(
+    teacher, course, bank, student, db_session
+):
+    quiz = make_quiz(teacher, course, bank)
+    attempt = attempts.start_attempt(student, quiz, now=utcnow())
+    db_session.commit()
+    read = attempts.get_attempt(student, attempt.id, now=utcnow(), finalise=False)
+    assert all(r.answer is None for r in read.responses)
+    # an autosave lands after the read: every answer right
+    for name, value in RIGHT.items():
+        _meanwhile(
+            "UPDATE attempt_responses SET answer = :v WHERE attempt_id = :a AND question_id = :q",
+            {"v": json.dumps(value), "a": attempt.id, "q": bank[name].id},
+        )
+    done = attempts.submit_attempt(student, read, now=utcnow()).attempt
+    assert done.status == "graded" and done.score == Decimal("3")
+    assert {r.question_id: r.answer for r in done.responses} == {
+        bank[name].id: value for name, value in RIGHT.items()
+    }
+
+
+def test_a_submit_after_another_submit_since_the_read_changes_nothing(
+    teacher, course, bank, student, db_session
+):
+    quiz = make_quiz(teacher, course, bank)
+    attempt = attempts.start_attempt(student, quiz, now=utcnow())
+    db_session.commit()
+    read = attempts.get_attempt(student, attempt.id, now=utcnow(), finalise=False)
+    assert read.status == "in_progress"
+    _meanwhile(
+        "UPDATE attempts SET status = 'graded', score = 2 WHERE id = :a", {"a": attempt.id}
+    )
+    with pytest.raises(Conflict):  # an autosave, which has no other guard than the re-read
+        attempts.save_answers(student, read, _answers(bank), now=utcnow())
+    assert all(r.answer is None for r in read.responses)
+    result = attempts.submit_attempt(student, read, now=utcnow(), answers=_answers(bank))
+    assert not result.first
+    assert result.attempt.status == "graded" and result.attempt.score == Decimal("2")
+    assert not db_session.query(AuditEvent).filter_by(action="attempt.submit").count()
+
+
 def test_answers_saved_survive_a_new_session(client, app, teacher, course, bank, student):
     quiz = make_quiz(teacher, course, bank, time_limit_minutes=30)
     auth = bearer(client, student)
