@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.catalog import services as catalog
 from lms.core.api import api_blueprint, auth_required, bearer_user
-from lms.core.db import utcnow
+from lms.core.db import finish_writes, utcnow
 from lms.core.errors import Conflict
 from lms.core.i18n import current_locale
 from lms.enrolment import services
@@ -93,6 +93,7 @@ def enrol(body, code):
         invitation_code=body.get("invitation_code"),
         locale=current_locale(),
     )
+    finish_writes()  # the seat's lock or SQLite's writer turn is not held for the answer
     payload = {"id": result.enrolment.id, "status": result.status, "message": result.message}
     return payload, 201 if result.status == "enrolled" else 202
 

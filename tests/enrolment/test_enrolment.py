@@ -219,6 +219,30 @@ def test_a_reenrolment_that_lost_the_race_gets_409_and_gives_its_seat_back(
     assert services.find_enrolment(student, course).status == "enrolled"
 
 
+def test_an_enrolment_is_committed_before_its_answer_is_built(
+    client, course, gx, make, monkeypatch
+):
+    """The seat's row lock (PostgreSQL) or the writer's turn (SQLite) is given back before
+    the response is serialised."""
+    from lms.core.extensions import db
+    from lms.enrolment import api
+
+    student = student_of(make, gx)
+    auth = bearer(client, student)
+    seen = []
+    dump = api.EnrolResponse.dump
+
+    def watch(schema, obj, *args, **kwargs):
+        seen.append(db.session().in_transaction())
+        return dump(schema, obj, *args, **kwargs)
+
+    monkeypatch.setattr(api.EnrolResponse, "dump", watch)
+    done = client.post(f"/api/v1/courses/{course.code}/enrolments", json={}, headers=auth)
+    assert done.status_code == 201, done.json
+    assert seen == [False]
+    assert services.find_enrolment(student, course).status == "enrolled"
+
+
 def test_a_student_cannot_withdraw_someone_else(client, course, gx, make):
     a, b = student_of(make, gx), student_of(make, gx)
     enrolment = services.enrol(a, course, now=utcnow()).enrolment
