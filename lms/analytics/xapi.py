@@ -32,7 +32,7 @@ from sqlalchemy import Select, bindparam, false, or_, select
 
 from lms.accounts.models import User
 from lms.analytics.models import XapiActor, XapiStatement
-from lms.catalog.models import Course, Lesson
+from lms.catalog.models import Course, CourseTranslation, Lesson
 from lms.core.db import insert_new, transaction_memo, utcnow
 from lms.core.errors import field_error
 from lms.core.extensions import db
@@ -161,8 +161,15 @@ def _activity(iri: str, kind: str, names: Mapping[str, str]) -> dict[str, Any]:
     return {"objectType": "Activity", "id": iri, "definition": definition}
 
 
+#: a course's titles by locale, without loading its translations as objects
+_TITLES = CourseTranslation.__table__.c
+_COURSE_TITLES = select(_TITLES.locale, _TITLES.title).where(
+    _TITLES.course_id == bindparam("course")
+)
+
+
 def course_activity(course: Course) -> dict[str, Any]:
-    names = {t.locale: t.title for t in course.translations}
+    names = dict(db.session.execute(_COURSE_TITLES, {"course": course.id}).all())
     return _activity(f"{base_url()}/courses/{course.code}", "course", names or {"und": course.code})
 
 
