@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -13,6 +13,13 @@ from lms.core.web import NavLink, add_nav_link
 
 def _user_locale() -> str | None:
     return current_user.locale if current_user and current_user.is_authenticated else None
+
+
+def _api_user_locale() -> str | None:
+    if not request.path.startswith("/api/"):
+        return None  # a bearer token never speaks for a page request
+    user = core_api.bearer_user()
+    return user.locale if user is not None else None
 
 
 def _user_timezone() -> str | None:
@@ -54,6 +61,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     i18n.user_locale_loader = _user_locale
     i18n.user_timezone_loader = _user_timezone
+    i18n.api_user_locale_loader = _api_user_locale
     core_api.token_resolver = _resolve_token
     app.register_blueprint(views.bp)
     add_nav_link(NavLink("accounts.admin_home", _l("Administration"), "admin.access", 90))

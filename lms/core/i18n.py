@@ -2,7 +2,9 @@
 
 The user-interface locales of DESIGN §7. A locale is chosen once per request: the signed-in
 user's setting, then ``?lang=`` or the ``lang`` cookie, then Accept-Language matched against
-the shipped catalogues, then ``en``. The time zone likewise: user, institution, UTC."""
+the shipped catalogues, then ``en``. An API request has no signed-in user: ``?lang=``, then
+Accept-Language, then the locale of the bearer token's account, then ``en``. The time zone
+likewise: user, institution, UTC."""
 
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ _ALIASES = {"zh": "zh_Hans", "tl": "fil", "in": "id", "zsm": "ms", "mya": "my", 
 #: that core depends on no domain.
 user_locale_loader: Callable[[], str | None] = lambda: None  # noqa: E731
 user_timezone_loader: Callable[[], str | None] = lambda: None  # noqa: E731
+#: the locale of an API request's token holder, for when the request names none
+api_user_locale_loader: Callable[[], str | None] = lambda: None  # noqa: E731
 
 
 def normalise_locale(tag: str | None) -> str | None:
@@ -81,6 +85,7 @@ def select_locale() -> str:
         or normalise_locale(request.args.get("lang"))
         or normalise_locale(request.cookies.get(LANG_COOKIE))
         or _accept_language()
+        or normalise_locale(api_user_locale_loader())
         or current_app.config["DEFAULT_LOCALE"]
     )
     g.locale = chosen

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale, gettext
 from openapi_spec_validator import validate
 
 from lms.accounts import services
@@ -92,6 +93,26 @@ def test_problem_detail_is_translated(client):
     en = client.post("/api/v1/auth/token?lang=en", json={})
     assert resp.json["errors"][0]["message"] != en.json["errors"][0]["message"]
     assert resp.json["title"] != en.json["title"]
+
+
+def test_the_api_answers_in_the_token_holders_language_when_the_request_names_none(
+    client, make
+):
+    """?lang= first, then Accept-Language, then the account's own locale, then English."""
+    headers = bearer(client, make.user(locale="th"))
+    bad = {"timezone": "Asia/Nowhere"}
+    thai = client.patch("/api/v1/me", json=bad, headers=headers).json
+    with force_locale("th"):
+        assert thai["title"] == gettext("Some of the information is not valid")
+    english = client.patch("/api/v1/me", json=bad, headers={**headers, "Accept-Language": "en"})
+    assert english.json["title"] == "Some of the information is not valid"
+    vi = client.patch("/api/v1/me?lang=vi", json=bad, headers={**headers, "Accept-Language": "en"})
+    with force_locale("vi"):
+        assert vi.json["title"] == gettext("Some of the information is not valid")
+    assert len({thai["title"], english.json["title"], vi.json["title"]}) == 3
+    # no token, no header: English
+    anonymous = client.post("/api/v1/auth/token", json={})
+    assert anonymous.json["title"] == "Some of the information is not valid"
 
 
 def test_api_rate_limits_token_guessing(client, make):
