@@ -159,7 +159,7 @@ def start_attempt(student: User, assessment: Assessment, *, now: datetime) -> At
 
 
 #: an attempt with its assessment and course, responses, their questions and the questions'
-#: texts, in five queries whatever the number of questions (not two or three per question)
+#: texts, in one joined query whatever the number of questions
 _WHOLE = (
     joinedload(Attempt.assessment).joinedload(Assessment.course),
     joinedload(Attempt.responses).joinedload(Response.question).joinedload(Question.translations),
