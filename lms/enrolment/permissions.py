@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 
 from lms.accounts.models import Institution, User
 from lms.catalog.models import Course, course_teachers
@@ -10,20 +10,27 @@ from lms.core.extensions import db
 from lms.core.security import Role, rule
 from lms.enrolment.models import Cohort, Enrolment, cohort_teachers
 
+#: one query, built once: whether the user teaches the course or one of its classes (not
+#: the teacher list)
+_TEACHES = select(
+    or_(
+        exists().where(
+            course_teachers.c.course_id == bindparam("course"),
+            course_teachers.c.user_id == bindparam("user"),
+        ),
+        exists().where(
+            Cohort.id == cohort_teachers.c.cohort_id,
+            Cohort.course_id == bindparam("course"),
+            cohort_teachers.c.user_id == bindparam("user"),
+        ),
+    )
+)
+
 
 def _teaches(user: User, course: Course) -> bool:
     if user.has_role(course.institution_id, Role.ADMIN):
         return True
-    # one query, whether they teach the course or one of its classes (not the teacher list)
-    of_course = exists().where(
-        course_teachers.c.course_id == course.id, course_teachers.c.user_id == user.id
-    )
-    of_class = exists().where(
-        Cohort.id == cohort_teachers.c.cohort_id,
-        Cohort.course_id == course.id,
-        cohort_teachers.c.user_id == user.id,
-    )
-    return bool(db.session.scalar(select(or_(of_course, of_class))))
+    return bool(db.session.scalar(_TEACHES, {"course": course.id, "user": user.id}))
 
 
 @rule("enrolment.manage")
