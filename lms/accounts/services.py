@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import INSTITUTION_KINDS, ApiToken, Institution, Membership, User
 from lms.core import text
@@ -390,6 +391,8 @@ _TOKEN_USER = (
         ApiToken.auth_version == User.auth_version,
         User.active.is_(True),
     )
+    # the roles every permission check of the request reads, in the same query
+    .options(joinedload(User.memberships))
 )
 
 
