@@ -27,6 +27,10 @@ from lms.core.extensions import db
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: ``serve_forever``'s poll interval for the tests' stand-in HTTP servers: ``shutdown()`` waits
+#: until the loop looks again, up to the default 0.5 s at the end of every test that uses one
+POLL = 0.01
+
 #: the throw-away PostgreSQL databases made by ``fresh_pg_database`` -> their server's URL
 _pg_servers: dict[str, str] = {}
 

@@ -15,6 +15,7 @@ from lms.analytics import lrs
 from lms.core.db import utcnow
 from lms.enrolment import services as enrolment
 from tests.analytics.conftest import statements
+from tests.live import POLL
 
 
 class LRS(BaseHTTPRequestHandler):
@@ -42,7 +43,7 @@ class LRS(BaseHTTPRequestHandler):
 def lrs_server(app, monkeypatch):
     LRS.received, LRS.answers = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), LRS)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True)
     thread.start()
     port = server.server_address[1]
     for key, value in {

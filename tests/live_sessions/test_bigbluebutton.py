@@ -13,6 +13,7 @@ import requests
 from lms.core.errors import Conflict
 from lms.live import attendance, joining, providers, recordings, services
 from tests.conftest import bearer, login
+from tests.live import POLL
 from tests.live_sessions.conftest import schedule
 
 SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
@@ -86,7 +87,7 @@ def bbb_server(app, monkeypatch):
     monkeypatch.setitem(app.config, "OUTBOUND_PRIVATE_NETWORKS", "127.0.0.1/32")
     StandIn.calls, StandIn.meetings = [], {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True)
     thread.start()
     with app.app_context():
         yield f"http://127.0.0.1:{server.server_address[1]}/bigbluebutton/"

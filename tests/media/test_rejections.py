@@ -19,6 +19,7 @@ from lms.media import ffmpeg, services, sniff
 from lms.media.ffmpeg import FFmpegError
 from lms.media.models import MediaAsset
 from tests.conftest import login
+from tests.live import POLL
 from tests.media.conftest import make_clip
 
 
@@ -70,7 +71,7 @@ def sentinels(tmp_path):
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True).start()
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/segment.ts"

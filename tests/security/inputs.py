@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+from tests.live import POLL
+
 #: a name or title that tries every way into a page
 XSS = (
     '<script>alert("xss")</script><img src=x onerror=alert(1)>'
@@ -73,7 +75,7 @@ def http_sentinel() -> Iterator[tuple[str, list[str]]]:
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", hits
     finally:

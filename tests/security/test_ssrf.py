@@ -15,6 +15,7 @@ import pytest
 from lms.core import outbound
 from lms.core.errors import Conflict
 from lms.live import providers
+from tests.live import POLL
 
 
 class Upstream(BaseHTTPRequestHandler):
@@ -61,7 +62,7 @@ def upstream(config, monkeypatch):
     monkeypatch.setitem(config, "OUTBOUND_ALLOW_HTTP", True)
     monkeypatch.setitem(config, "OUTBOUND_PRIVATE_NETWORKS", "127.0.0.1/32")
     server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
