@@ -68,6 +68,7 @@ def seeded(database_url: str, tmp: Path, seed: Callable[[Flask], object]) -> Non
             "INSTANCE_PATH": str(tmp / "seed-instance"),
             "PASSWORD_MEMORY_KIB": 1024,
             "PASSWORD_TIME_COST": 1,
+            "PASSWORD_PARALLELISM": 1,
         }
     )
     with app.app_context():
@@ -95,6 +96,7 @@ def _flask_env(database_url: str, extra_env: dict[str, str] | None = None) -> di
             "LMS_SECRET_KEY": "live-test-secret",
             "LMS_PASSWORD_MEMORY_KIB": "1024",
             "LMS_PASSWORD_TIME_COST": "1",
+            "LMS_PASSWORD_PARALLELISM": "1",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }

@@ -36,7 +36,9 @@ PASSWORD_MAX = 1024
 def _hasher() -> PasswordHasher:
     cfg = current_app.config
     return PasswordHasher(
-        memory_cost=cfg["PASSWORD_MEMORY_KIB"], time_cost=cfg["PASSWORD_TIME_COST"]
+        memory_cost=cfg["PASSWORD_MEMORY_KIB"],
+        time_cost=cfg["PASSWORD_TIME_COST"],
+        parallelism=cfg["PASSWORD_PARALLELISM"],
     )
 
 
@@ -46,11 +48,12 @@ def hash_password(password: str) -> str:
 
 # A fixed hash to verify against when the e-mail is unknown, so the response time does not
 # reveal which addresses have accounts.
-_DUMMY: dict[tuple[int, int], str] = {}
+_DUMMY: dict[tuple[int, int, int], str] = {}
 
 
 def _dummy_hash() -> str:
-    key = (current_app.config["PASSWORD_MEMORY_KIB"], current_app.config["PASSWORD_TIME_COST"])
+    cfg = current_app.config
+    key = (cfg["PASSWORD_MEMORY_KIB"], cfg["PASSWORD_TIME_COST"], cfg["PASSWORD_PARALLELISM"])
     if key not in _DUMMY:
         _DUMMY[key] = hash_password(secrets.token_hex(16))
     return _DUMMY[key]

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "DEFAULT_TIMEZONE": ("UTC", "Time zone when neither the user nor the institution sets one"),
     "PASSWORD_MEMORY_KIB": (65536, "Argon2id memory cost per password hash (KiB)"),
     "PASSWORD_TIME_COST": (3, "Argon2id iterations per password hash"),
+    "PASSWORD_PARALLELISM": (4, "Argon2id lanes (threads) per password hash"),
     "BASE_URL": (
         "http://127.0.0.1:5000",
         "Public address (scheme and host) for links in e-mails sent outside a web request",

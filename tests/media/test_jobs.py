@@ -37,6 +37,7 @@ class Site:
                 "LMS_MEDIA_ROOT": str(self.media),
                 "LMS_PASSWORD_MEMORY_KIB": "1024",
                 "LMS_PASSWORD_TIME_COST": "1",
+                "LMS_PASSWORD_PARALLELISM": "1",
                 "PYTHONUNBUFFERED": "1",
                 **env,
             }
