@@ -86,8 +86,25 @@ def app_config(tmp: Path, url: str, **extra) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def built_apps() -> Iterator[dict[str, Flask]]:
+    """The session's apps by backend, each built (and migrated) once and kept to the end.
+
+    pytest tears a parametrised session fixture down whenever the next test wants another
+    parameter. Alone, pytest orders the tests so that this happens once; under pytest-xdist
+    (``make test``) a worker runs a file at a time, its SQLite tests and then its PostgreSQL
+    ones, so ``app`` would be rebuilt and the migrations run again twice a file."""
+    built: dict[str, Flask] = {}
+    yield built
+    for app in built.values():
+        with app.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="session", params=_backends())
-def app(request, tmp_path_factory) -> Iterator[Flask]:
+def app(request, tmp_path_factory, built_apps) -> Flask:
+    if request.param in built_apps:
+        return built_apps[request.param]
     tmp = tmp_path_factory.mktemp(f"app-{request.param}")
     if request.param == "postgresql":
         url = request.getfixturevalue("pg_database")
@@ -99,9 +116,8 @@ def app(request, tmp_path_factory) -> Iterator[Flask]:
         db.session.remove()
         db.session.configure(join_transaction_mode="create_savepoint")
     app.test_client_class = IsolatedClient
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    built_apps[request.param] = app
+    return app
 
 
 @pytest.fixture
