@@ -39,9 +39,15 @@ demo: migrate
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Two pytest workers (TEST_WORKERS=0 for one process), a test file at a time on each, so a
+# module's fixtures (seeded worlds, live servers, browsers) are built once and the tests that
+# share Redis queues (tests/media/test_jobs.py) never run at the same time. Each worker has its
+# own SQLite files, PostgreSQL databases and free ports.
+TEST_WORKERS ?= 2
+
 test: i18n-compile
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Extract every marked string, merge into all 12 catalogues, compile.
 i18n: install
