@@ -211,7 +211,7 @@ def test_celery_worker_on_redis_and_a_killed_worker_child(tmp_path):
         assert job_worker.split(":")[1] != str(os.getpid())  # not run in this process
 
         # 2. a worker child killed mid-transcode: the job comes back and finishes
-        slow = make_clip(tmp_path / "slow.mp4", width=640, height=360, seconds=20)
+        slow = make_clip(tmp_path / "slow.mp4", width=640, height=360, seconds=60)
         second = site.flask("lms", "media", "import", str(slow), "--owner", TEACHER).split()[0]
         site.wait(lambda: (site.job(second)[2] or 0) >= 5, timeout=120)
         _job_id, _status, _progress, holder, runs = site.job(second)
