@@ -147,13 +147,18 @@ def _meanwhile(stmt, params):
     db.session.connection().execute(text(stmt), params)
 
 
+def _read_for_writing(teacher, course, bank, student, db_session):
+    """A started attempt, committed, then read as a submit or autosave reads it before its
+    writer's turn."""
+    attempt = attempts.start_attempt(student, make_quiz(teacher, course, bank), now=utcnow())
+    db_session.commit()
+    return attempts.get_attempt(student, attempt.id, now=utcnow(), finalise=False)
+
+
 def test_a_submit_grades_the_answers_saved_after_its_attempt_was_read(
     teacher, course, bank, student, db_session
 ):
-    quiz = make_quiz(teacher, course, bank)
-    attempt = attempts.start_attempt(student, quiz, now=utcnow())
-    db_session.commit()
-    read = attempts.get_attempt(student, attempt.id, now=utcnow(), finalise=False)
+    attempt = read = _read_for_writing(teacher, course, bank, student, db_session)
     assert all(r.answer is None for r in read.responses)
     # an autosave lands after the read: every answer right
     for name, value in RIGHT.items():
@@ -171,10 +176,7 @@ def test_a_submit_grades_the_answers_saved_after_its_attempt_was_read(
 def test_a_submit_after_another_submit_since_the_read_changes_nothing(
     teacher, course, bank, student, db_session
 ):
-    quiz = make_quiz(teacher, course, bank)
-    attempt = attempts.start_attempt(student, quiz, now=utcnow())
-    db_session.commit()
-    read = attempts.get_attempt(student, attempt.id, now=utcnow(), finalise=False)
+    attempt = read = _read_for_writing(teacher, course, bank, student, db_session)
     assert read.status == "in_progress"
     _meanwhile(
         "UPDATE attempts SET status = 'graded', score = 2 WHERE id = :a", {"a": attempt.id}
