@@ -5,6 +5,7 @@ Revises: 0009_ledger_transcripts
 Create Date: 2026-11-30
 
 """
+
 from alembic import op
 
 revision = "0010_catalogue_index"
@@ -15,7 +16,9 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("courses", schema=None) as batch_op:
-        batch_op.create_index("ix_courses_catalogue", ["status", "published_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_courses_catalogue", ["status", "published_at", "id"], unique=False
+        )
 
 
 def downgrade():

@@ -8,6 +8,7 @@ Revises: 0010_catalogue_index
 Create Date: 2026-11-30
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -5,6 +5,7 @@ Revises: 0011_search_index
 Create Date: 2026-12-01
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -16,8 +17,16 @@ down_revision = "0011_search_index"
 branch_labels = None
 depends_on = None
 
-VERBS = ("registered", "launched", "progressed", "completed", "attempted", "passed", "failed",
-         "attended")
+VERBS = (
+    "registered",
+    "launched",
+    "progressed",
+    "completed",
+    "attempted",
+    "passed",
+    "failed",
+    "attended",
+)
 
 
 def upgrade():
@@ -27,7 +36,9 @@ def upgrade():
         sa.Column("name", sa.String(length=36), nullable=False),
         sa.Column("created_at", lms.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_xapi_actors_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_xapi_actors_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_xapi_actors")),
@@ -51,11 +62,15 @@ def upgrade():
             name=op.f("ck_xapi_statements_verb_known"),
         ),
         sa.ForeignKeyConstraint(
-            ["course_id"], ["courses.id"], name=op.f("fk_xapi_statements_course_id_courses"),
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_xapi_statements_course_id_courses"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_xapi_statements_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_xapi_statements_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_xapi_statements")),
@@ -68,9 +83,7 @@ def upgrade():
             "ix_xapi_statements_pending", ["forwarded_at", "next_attempt_at"], unique=False
         )
         batch_op.create_index("ix_xapi_statements_stored", ["stored", "id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_xapi_statements_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_xapi_statements_user_id"), ["user_id"], unique=False)
 
 
 def downgrade():

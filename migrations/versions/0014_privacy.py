@@ -6,6 +6,7 @@ Revises: 0013_security
 Create Date: 2026-11-30
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 

@@ -5,6 +5,7 @@ Revises: 0014_privacy
 Create Date: 2026-11-30
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 

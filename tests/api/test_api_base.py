@@ -95,9 +95,7 @@ def test_problem_detail_is_translated(client):
     assert resp.json["title"] != en.json["title"]
 
 
-def test_the_api_answers_in_the_token_holders_language_when_the_request_names_none(
-    client, make
-):
+def test_the_api_answers_in_the_token_holders_language_when_the_request_names_none(client, make):
     """?lang= first, then Accept-Language, then the account's own locale, then English."""
     headers = bearer(client, make.user(locale="th"))
     bad = {"timezone": "Asia/Nowhere"}

@@ -127,8 +127,7 @@ def test_a_submission_stores_every_answer_and_score_and_leaves_the_unanswered_nu
     assert not db_session.dirty  # written, not waiting for a flush
     rows = db_session.execute(
         text(
-            "SELECT question_id, answer IS NULL, score FROM attempt_responses "
-            "WHERE attempt_id = :a"
+            "SELECT question_id, answer IS NULL, score FROM attempt_responses WHERE attempt_id = :a"
         ),
         {"a": done.id},
     ).all()
@@ -178,9 +177,7 @@ def test_a_submit_after_another_submit_since_the_read_changes_nothing(
 ):
     attempt = read = _read_for_writing(teacher, course, bank, student, db_session)
     assert read.status == "in_progress"
-    _meanwhile(
-        "UPDATE attempts SET status = 'graded', score = 2 WHERE id = :a", {"a": attempt.id}
-    )
+    _meanwhile("UPDATE attempts SET status = 'graded', score = 2 WHERE id = :a", {"a": attempt.id})
     with pytest.raises(Conflict):  # an autosave, which has no other guard than the re-read
         attempts.save_answers(student, read, _answers(bank), now=utcnow())
     assert all(r.answer is None for r in read.responses)

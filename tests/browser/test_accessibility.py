@@ -73,8 +73,9 @@ def run_axe(page) -> list[dict]:
             "id": v["id"],
             "impact": v["impact"],
             "help": v["help"],
-            "nodes": [{"target": n["target"], "summary": n.get("failureSummary", "")}
-                      for n in v["nodes"]][:10],
+            "nodes": [
+                {"target": n["target"], "summary": n.get("failureSummary", "")} for n in v["nodes"]
+            ][:10],
         }
         for v in result["violations"]
     ]
@@ -96,13 +97,17 @@ def test_no_serious_violation_on_the_main_pages(scene, chromium, locale):
             page.goto(scene.base + path)
         found = run_axe(page)
         report[name] = {"url": page.url, "violations": found}
-        serious += [(name, v["id"], v["nodes"][:2]) for v in found
-                    if v["impact"] in ("serious", "critical")]
+        serious += [
+            (name, v["id"], v["nodes"][:2]) for v in found if v["impact"] in ("serious", "critical")
+        ]
         shape = page.evaluate(STRUCTURE)
         report[name]["structure"] = shape
-        if (shape["header"], shape["nav"], shape["main"], shape["footer"], shape["h1"]) != (
-            1, 1, 1, 1, 1
-        ) or shape["first"] != 1 or shape["skips"]:
+        if (
+            (shape["header"], shape["nav"], shape["main"], shape["footer"], shape["h1"])
+            != (1, 1, 1, 1, 1)
+            or shape["first"] != 1
+            or shape["skips"]
+        ):
             broken.append((name, shape))
         assert shape["lang"] == {"th": "th", "km": "km", "zh_Hans": "zh-Hans"}[locale]
         unmarked = page.evaluate(FOREIGN_TEXT, shape["lang"].lower())

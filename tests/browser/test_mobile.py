@@ -46,13 +46,22 @@ SMALL_TARGETS = """() => {
 
 def test_main_pages_fit_a_360_px_phone(scene, chromium):
     ARTIFACTS.mkdir(exist_ok=True)
-    context = chromium.new_context(locale="en-US", viewport={"width": 360, "height": 740},
-                                   is_mobile=True, has_touch=True, device_scale_factor=2)
+    context = chromium.new_context(
+        locale="en-US",
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     page = context.new_page()
     problems = {}
     page.goto(scene.base + "/")
-    anonymous = {"home": "/", "sign-in": "/login", "register": "/register",
-                 "verify-form": "/verify"}
+    anonymous = {
+        "home": "/",
+        "sign-in": "/login",
+        "register": "/register",
+        "verify-form": "/verify",
+    }
     for name, path in anonymous.items():
         page.goto(scene.base + path)
         problems.update(_check(page, name))

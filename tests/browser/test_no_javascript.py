@@ -15,8 +15,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 def test_a_student_enrols_reads_and_submits_a_quiz_without_javascript(scene, chromium):
     ARTIFACTS.mkdir(exist_ok=True)
-    context = chromium.new_context(java_script_enabled=False, locale="en-US",
-                                   viewport={"width": 360, "height": 740})
+    context = chromium.new_context(
+        java_script_enabled=False, locale="en-US", viewport={"width": 360, "height": 740}
+    )
     page = context.new_page()
     base = scene.base
     assert page.evaluate("1") == 1  # Playwright's own evaluation still works; the page's not

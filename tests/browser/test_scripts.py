@@ -19,14 +19,22 @@ pytestmark = pytest.mark.browser
 
 @cache
 def covered(ch: str) -> bool:
-    result = subprocess.run(["fc-list", f":charset={ord(ch):x}", "family"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["fc-list", f":charset={ord(ch):x}", "family"], capture_output=True, text=True, check=True
+    )
     return bool(result.stdout.strip())
 
 
-@pytest.mark.parametrize("locale, sample", [
-    ("th", "ภาษา"), ("km", "ភាសា"), ("lo", "ພາສາ"), ("my", "ဘာသာ"), ("ta", "தமிழ்"),
-])
+@pytest.mark.parametrize(
+    "locale, sample",
+    [
+        ("th", "ภาษา"),
+        ("km", "ភាសា"),
+        ("lo", "ພາສາ"),
+        ("my", "ဘာသာ"),
+        ("ta", "தமிழ்"),
+    ],
+)
 def test_catalogue_renders_every_character(server, browser, locale, sample):  # noqa: F811
     need(bool(shutil.which("fc-list")), "fontconfig (fc-list)")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -36,7 +44,6 @@ def test_catalogue_renders_every_character(server, browser, locale, sample):  # 
     page.screenshot(path=str(ARTIFACTS / f"catalogue-{locale}.png"), full_page=True)
     text = page.evaluate("document.body.innerText")
     assert sample in text  # the page really is in that script
-    missing = sorted({ch for ch in text if not ch.isspace() and ord(ch) > 0x7F
-                      and not covered(ch)})
+    missing = sorted({ch for ch in text if not ch.isspace() and ord(ch) > 0x7F and not covered(ch)})
     assert not missing, f"no font covers {[f'U+{ord(c):04X} {c}' for c in missing]}"
     page.close()

@@ -35,13 +35,21 @@ class Meter:
         self.headers: dict[str, dict] = {}
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
-        cdp.on("Network.requestWillBeSent", lambda e: self.urls.__setitem__(
-            e["requestId"], e["request"]["url"]))
+        cdp.on(
+            "Network.requestWillBeSent",
+            lambda e: self.urls.__setitem__(e["requestId"], e["request"]["url"]),
+        )
         cdp.on("Network.requestServedFromCache", lambda e: self.cached.add(e["requestId"]))
-        cdp.on("Network.responseReceived", lambda e: self.headers.__setitem__(
-            e["response"]["url"], {k.lower(): v for k, v in e["response"]["headers"].items()}))
-        cdp.on("Network.loadingFinished", lambda e: self.bytes.__setitem__(
-            e["requestId"], e["encodedDataLength"]))
+        cdp.on(
+            "Network.responseReceived",
+            lambda e: self.headers.__setitem__(
+                e["response"]["url"], {k.lower(): v for k, v in e["response"]["headers"].items()}
+            ),
+        )
+        cdp.on(
+            "Network.loadingFinished",
+            lambda e: self.bytes.__setitem__(e["requestId"], e["encodedDataLength"]),
+        )
 
     def load(self, url: str) -> dict:
         self.bytes.clear()
@@ -54,8 +62,13 @@ class Meter:
         fetched = sorted({self.urls.get(r, r) for r, n in self.bytes.items() if n > 0})
         encodings = {u: h.get("content-encoding", "") for u, h in self.headers.items()}
         caching = {u: h.get("cache-control", "") for u, h in self.headers.items()}
-        return {"bytes": total, "requests": len(self.urls), "fetched": fetched,
-                "encodings": encodings, "cache_control": caching}
+        return {
+            "bytes": total,
+            "requests": len(self.urls),
+            "fetched": fetched,
+            "encodings": encodings,
+            "cache_control": caching,
+        }
 
 
 def test_page_weight_first_and_repeat_view(scene, chromium):
@@ -67,8 +80,9 @@ def test_page_weight_first_and_repeat_view(scene, chromium):
     login.close()
     figures = {}
     for name, path in PAGES.items():
-        context = chromium.new_context(storage_state=state, locale="th-TH",
-                                       viewport={"width": 360, "height": 740})
+        context = chromium.new_context(
+            storage_state=state, locale="th-TH", viewport={"width": 360, "height": 740}
+        )
         page = context.new_page()
         meter = Meter(context, page)
         first = meter.load(scene.base + path)
@@ -79,9 +93,11 @@ def test_page_weight_first_and_repeat_view(scene, chromium):
         context.close()
     (ARTIFACTS / "page-weight.json").write_text(json.dumps(figures, indent=2))
     for name, f in figures.items():
-        print(f"{name:10} first view {f['first_view']['bytes']:>7} B "
-              f"({f['first_view']['requests']} requests), repeat view "
-              f"{f['repeat_view']['bytes']:>6} B ({f['repeat_view']['fetched']})")
+        print(
+            f"{name:10} first view {f['first_view']['bytes']:>7} B "
+            f"({f['first_view']['requests']} requests), repeat view "
+            f"{f['repeat_view']['bytes']:>6} B ({f['repeat_view']['fetched']})"
+        )
     for name, f in figures.items():
         assert f["first_view"]["bytes"] <= FIRST_VIEW, (name, f["first_view"])
         assert f["repeat_view"]["bytes"] <= REPEAT_VIEW, (name, f["repeat_view"])

@@ -166,9 +166,7 @@ def test_add_new_gives_the_new_row_as_an_object_without_reading_it_back(db_sessi
     assert stored.all() == ["pseudonym-1"]
 
 
-def test_append_stores_an_event_at_once_and_keeps_the_unit_of_work_as_it_was(
-    db_session, make
-):
+def test_append_stores_an_event_at_once_and_keeps_the_unit_of_work_as_it_was(db_session, make):
     user = make.user("student", make.institution())
     user.display_name = "Pending change"  # not flushed by the append
     seen = _statements(db.engine)
