@@ -47,6 +47,7 @@ TEST_WORKERS ?= 2
 
 test: i18n-compile
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Extract every marked string, merge into all 12 catalogues, compile.
